@@ -1,0 +1,101 @@
+# mod_oidc_idp: build, run, test, bench.
+#
+#   make            build mod_oidc_idp.so and oidc-idp-admin
+#   make run        install what is missing, build, set up state/ and serve on :8080
+#   make test       install what is missing, build, run every suite
+#   make check      C unit tests only
+#   make bench      wrk benchmark against Apache serving static files
+#   make fuzz       run the fuzz targets for a while (FUZZ_SECONDS each)
+
+APXS       ?= $(shell command -v apxs 2>/dev/null || echo /usr/bin/apxs)
+CC         ?= gcc
+PKGS       := jansson openssl
+HTTPD_INC  := $(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
+APR_INC    := $(shell apr-1-config --includes 2>/dev/null) $(shell apu-1-config --includes 2>/dev/null)
+APR_CPP    := $(shell apr-1-config --cppflags --cflags 2>/dev/null)
+APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld --libs 2>/dev/null)
+DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+DEP_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS_ALL := -std=gnu11 -O2 -g $(WARN) -fvisibility=hidden -Iinclude -I$(HTTPD_INC) \
+              $(APR_INC) $(APR_CPP) $(DEP_CFLAGS)
+
+HEADERS    := $(wildcard include/*.h)
+SRCS       := $(wildcard src/*.c)
+# what builds without httpd: shared by the module, the admin tool and the unit tests
+PURE_SRCS  := src/jose.c src/util.c src/form.c src/store.c
+
+B          := build
+comma      := ,
+
+.PHONY: all module admin check test run bench fuzz deps-build deps-test clean distclean install
+
+all: module admin
+
+module: $(B)/mod_oidc_idp.so
+admin: $(B)/oidc-idp-admin
+
+# The module is compiled and linked by apxs (libtool); objects land in build/apxs.
+$(B)/mod_oidc_idp.so: mod_oidc_idp.c $(SRCS) $(HEADERS) Makefile
+	@mkdir -p $(B)/apxs/src
+	cp mod_oidc_idp.c $(B)/apxs/ && cp $(SRCS) $(B)/apxs/src/
+	cd $(B)/apxs && $(APXS) -c -o mod_oidc_idp.la \
+	    $(addprefix -Wc$(comma),$(WARN) -std=gnu11 -fvisibility=hidden) -I$(CURDIR)/include \
+	    $(DEP_CFLAGS) mod_oidc_idp.c $(addprefix src/,$(notdir $(SRCS))) $(DEP_LIBS) > build.log 2>&1 || (grep -E -A3 "error:|warning:|undefined" build.log; false)
+	cp $(B)/apxs/.libs/mod_oidc_idp.so $@
+	@nm -D --defined-only $@ | awk '$$2 ~ /[TDB]/ {print $$3}' | grep -v '^oidc_idp_module$$' \
+	    | grep -v '^_' | sed 's/^/exported symbol: /' | (! grep .) || (echo "only oidc_idp_module may be exported" && false)
+
+# The schema files, embedded into the admin tool.
+$(B)/schema.c: conf/schema.sqlite3.sql conf/schema.pgsql.sql scripts/embed-sql.sh
+	@mkdir -p $(B)
+	sh scripts/embed-sql.sh conf/schema.sqlite3.sql conf/schema.pgsql.sql > $@
+
+$(B)/oidc-idp-admin: $(wildcard tools/*.c tools/*.h) $(PURE_SRCS) $(B)/schema.c $(HEADERS)
+	$(CC) $(CFLAGS_ALL) -Itools -o $@ $(wildcard tools/*.c) $(PURE_SRCS) $(B)/schema.c \
+	    $(APR_LIBS) $(DEP_LIBS)
+
+# ---------------------------------------------------------------- tests
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(filter-out tests/unit/stub.c,$(wildcard tests/unit/test_*.c)))
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+$(B)/unit/%: tests/unit/%.c tests/unit/stub.c $(SRCS) $(HEADERS) $(B)/schema.c
+	@mkdir -p $(B)/unit
+	$(CC) $(CFLAGS_ALL) -Wno-error=deprecated-declarations -o $@ $< tests/unit/stub.c \
+	    $(SRCS) $(B)/schema.c $(APR_LIBS) $(DEP_LIBS) $(CHECK_LIBS)
+
+check: $(UNIT_TESTS)
+	@sh tests/run-unit.sh $(UNIT_TESTS)
+
+deps-build:
+	@sh scripts/deps.sh build
+
+deps-test:
+	@sh scripts/deps.sh test
+
+test: deps-test
+	$(MAKE) all
+	sh tests/run-all.sh
+
+run: deps-build
+	$(MAKE) all
+	sh scripts/run.sh
+
+bench: deps-test
+	$(MAKE) all
+	sh bench/run.sh
+
+FUZZ_SECONDS ?= 30
+fuzz: deps-test
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+install: all
+	$(APXS) -i -n oidc_idp $(B)/mod_oidc_idp.so
+	install -m 0755 $(B)/oidc-idp-admin /usr/local/sbin/oidc-idp-admin
+
+clean:
+	rm -rf $(B)
+
+distclean: clean
+	rm -rf state tests/t tests/logs

@@ -1,0 +1,110 @@
+-- mod_oidc_idp schema for SQLite (DBDriver sqlite3).
+-- Created by `oidc-idp-admin init`. Times are integer seconds since the epoch.
+-- Client secrets, codes and tokens are stored only as SHA-256 hex digests;
+-- user passwords as bcrypt. Keep in step with schema.pgsql.sql.
+
+CREATE TABLE IF NOT EXISTS oidp_meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+INSERT OR IGNORE INTO oidp_meta (name, value) VALUES ('schema_version', '1');
+
+CREATE TABLE IF NOT EXISTS oidp_client (
+    client_id     TEXT PRIMARY KEY,
+    secret_hash   TEXT,                 -- NULL for public clients
+    auth_method   TEXT NOT NULL,        -- client_secret_basic | client_secret_post | none
+    grant_types   TEXT NOT NULL,        -- space-separated
+    scopes        TEXT NOT NULL,        -- space-separated scopes the client may get
+    display_name  TEXT,
+    claim_dialect TEXT NOT NULL DEFAULT 'standard',  -- standard | casdoor
+    first_party   INTEGER NOT NULL DEFAULT 0,        -- 1: no consent screen
+    id_token_alg  TEXT,                 -- NULL: the first signing key's alg
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS oidp_client_uri (
+    client_id TEXT NOT NULL REFERENCES oidp_client (client_id) ON DELETE CASCADE,
+    kind      TEXT NOT NULL,            -- redirect | post_logout
+    uri       TEXT NOT NULL,
+    PRIMARY KEY (client_id, kind, uri)
+);
+
+CREATE TABLE IF NOT EXISTS oidp_user (
+    id                    TEXT PRIMARY KEY,     -- the OIDC subject (UUID)
+    username              TEXT NOT NULL UNIQUE,
+    password_hash         TEXT,                 -- bcrypt
+    name                  TEXT,
+    given_name            TEXT,
+    family_name           TEXT,
+    email                 TEXT,
+    email_verified        INTEGER NOT NULL DEFAULT 0,
+    phone_number          TEXT,
+    phone_number_verified INTEGER NOT NULL DEFAULT 0,
+    address_formatted     TEXT,
+    address_street        TEXT,
+    address_locality      TEXT,
+    address_region        TEXT,
+    address_postal_code   TEXT,
+    address_country       TEXT,
+    picture               TEXT,
+    locale                TEXT,
+    groups                TEXT,                 -- JSON array of strings
+    disabled              INTEGER NOT NULL DEFAULT 0,
+    created_at            INTEGER NOT NULL,
+    updated_at            INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS oidp_code (
+    code_hash             TEXT PRIMARY KEY,
+    client_id             TEXT NOT NULL,
+    user_id               TEXT NOT NULL,
+    redirect_uri          TEXT NOT NULL,
+    scope                 TEXT NOT NULL,
+    nonce                 TEXT,
+    code_challenge        TEXT,
+    code_challenge_method TEXT,
+    claims                TEXT,
+    auth_time             INTEGER NOT NULL,
+    sid                   TEXT,
+    grant_id              TEXT NOT NULL,
+    used                  INTEGER NOT NULL DEFAULT 0,
+    created_at            INTEGER NOT NULL,
+    expires_at            INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS oidp_code_expires ON oidp_code (expires_at);
+
+CREATE TABLE IF NOT EXISTS oidp_token (
+    token_hash TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,           -- access | refresh
+    client_id  TEXT NOT NULL,
+    user_id    TEXT,                    -- NULL for client_credentials
+    scope      TEXT NOT NULL,
+    jti        TEXT,
+    grant_id   TEXT,                    -- all tokens of one grant, revoked together
+    sid        TEXT,
+    auth_time  INTEGER,
+    issued_at  INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS oidp_token_grant ON oidp_token (grant_id);
+CREATE INDEX IF NOT EXISTS oidp_token_expires ON oidp_token (expires_at);
+
+CREATE TABLE IF NOT EXISTS oidp_session (
+    sid        TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL,
+    auth_time  INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    ended      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS oidp_session_expires ON oidp_session (expires_at);
+
+CREATE TABLE IF NOT EXISTS oidp_consent (
+    user_id    TEXT NOT NULL,
+    client_id  TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    granted_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, client_id)
+);

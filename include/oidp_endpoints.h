@@ -1,0 +1,28 @@
+/*
+ * The endpoint handlers (one file each under src/) and what they build at
+ * start-up. The dispatcher in mod_oidc_idp.c maps handler names to these.
+ */
+#ifndef OIDP_ENDPOINTS_H
+#define OIDP_ENDPOINTS_H
+
+#include <httpd.h>
+#include "oidc_idp.h"
+#include "oidp_config.h"
+
+/* src/discovery.c */
+const char *oidp_discovery_build(apr_pool_t *p, const oidp_cfg_t *c, const oidp_runtime_t *rt);
+int oidp_discovery_handle(request_rec *r, const oidp_cfg_t *c);
+
+/* src/jwks.c */
+int oidp_jwks_handle(request_rec *r, const oidp_cfg_t *c);
+
+/* src/token.c */
+int oidp_token_handle(request_rec *r, const oidp_cfg_t *c);
+
+/* src/introspect.c */
+int oidp_introspect_handle(request_rec *r, const oidp_cfg_t *c);
+
+/* src/revoke.c */
+int oidp_revoke_handle(request_rec *r, const oidp_cfg_t *c);
+
+#endif /* OIDP_ENDPOINTS_H */

@@ -1,0 +1,167 @@
+/*
+ * mod_oidc_idp: an OpenID Provider inside Apache httpd.
+ *
+ * The front door: the module record, the directive table, the hooks and the
+ * table of handlers. Everything else lives in src/ (one file per endpoint
+ * or concern), declared in include/.
+ *
+ *   LoadModule dbd_module      modules/mod_dbd.so
+ *   LoadModule oidc_idp_module modules/mod_oidc_idp.so
+ *   OIDCIdPIssuer     https://idp.example.com
+ *   OIDCIdPSigningKey /etc/apache2/oidc-idp/signing.pem
+ *   <Location /api/login/oauth/access_token>
+ *       SetHandler oidc-idp-token
+ *   </Location>
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "oidc_idp.h"
+#include "oidp_config.h"
+#include "oidp_endpoints.h"
+#include "oidp_error.h"
+
+#define OIDP_M(m) (AP_METHOD_BIT << (m))
+#define OIDP_GET OIDP_M(M_GET)
+#define OIDP_POST OIDP_M(M_POST)
+
+typedef struct oidp_route_t {
+    const char *handler;   /* SetHandler name */
+    apr_int64_t methods;   /* allowed methods (HEAD goes with GET) */
+    int cors;              /* Access-Control-Allow-Origin: * (no credentials) */
+    oidp_handler_fn *fn;
+} oidp_route_t;
+
+static const oidp_route_t routes[] = {
+    {"oidc-idp-discovery", OIDP_GET, 1, oidp_discovery_handle},
+    {"oidc-idp-jwks", OIDP_GET, 1, oidp_jwks_handle},
+    {"oidc-idp-token", OIDP_POST, 1, oidp_token_handle},
+    {"oidc-idp-introspect", OIDP_POST, 0, oidp_introspect_handle},
+    {"oidc-idp-revoke", OIDP_POST, 1, oidp_revoke_handle},
+};
+
+/* CORS preflight and plain OPTIONS: what the endpoint allows, no body. */
+static int options(request_rec *r, const oidp_route_t *rt)
+{
+    const char *allow = (rt->methods & OIDP_GET) ? "GET, HEAD, OPTIONS" : "POST, OPTIONS";
+
+    apr_table_setn(r->headers_out, "Allow", allow);
+    if (rt->cors) {
+        apr_table_setn(r->headers_out, "Access-Control-Allow-Methods", allow);
+        apr_table_setn(r->headers_out, "Access-Control-Allow-Headers",
+                       "Authorization, Content-Type");
+        apr_table_setn(r->headers_out, "Access-Control-Max-Age", "600");
+    }
+    r->status = HTTP_NO_CONTENT;
+    return OK;
+}
+
+static int oidp_handler(request_rec *r)
+{
+    const oidp_cfg_t *c;
+    const oidp_route_t *rt = NULL;
+    size_t i;
+
+    if (!r->handler || strncmp(r->handler, "oidc-idp-", 9) != 0) {
+        return DECLINED;
+    }
+    for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (strcmp(routes[i].handler, r->handler) == 0) {
+            rt = &routes[i];
+            break;
+        }
+    }
+    if (!rt) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OIDP_LOGNO(00007) "unknown handler %s",
+                      r->handler);
+        return DECLINED;
+    }
+    c = ap_get_module_config(r->server->module_config, &oidc_idp_module);
+    r->allowed = rt->methods | OIDP_M(M_OPTIONS);
+    if (rt->cors) {
+        apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
+    }
+    if (!c->rt) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      OIDP_LOGNO(00008) "%s is mapped in a server without OIDCIdPIssuer",
+                      r->handler);
+        return oidp_error_json(r, OIDP_ERR_NOT_FOUND, "no OpenID Provider here");
+    }
+    if (r->method_number == M_OPTIONS) {
+        return options(r, rt);
+    }
+    if (!(rt->methods & OIDP_M(r->method_number)) || r->method_number == M_INVALID) {
+        return oidp_error_json(r, OIDP_ERR_METHOD_NOT_ALLOWED, "method not allowed");
+    }
+    return rt->fn(r, c);
+}
+
+static int oidp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                            server_rec *s)
+{
+    (void)plog;
+    return oidp_cfg_post_config(pconf, ptemp, s);
+}
+
+/* apachectl configtest: post_config does not run, so the checks that need
+ * the whole configuration run here too. */
+static void oidp_test_config(apr_pool_t *pconf, server_rec *s)
+{
+    const char *err = oidp_cfg_check(pconf, s);
+
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, OIDP_LOGNO(00009) "%s", err);
+        exit(1);
+    }
+}
+
+static void oidp_register_hooks(apr_pool_t *p)
+{
+    /* before mod_dbd's post_config, which turns prepared statements into
+     * per-connection state */
+    static const char *const succ[] = {"mod_dbd.c", NULL};
+
+    (void)p;
+    ap_hook_post_config(oidp_post_config, NULL, succ, APR_HOOK_MIDDLE);
+    ap_hook_test_config(oidp_test_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(oidp_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+static const command_rec oidp_cmds[] = {
+    AP_INIT_TAKE1("OIDCIdPIssuer", oidp_cmd_issuer, NULL, RSRC_CONF,
+                  "The issuer identifier: an https URL without query or fragment"),
+    AP_INIT_ITERATE("OIDCIdPSigningKey", oidp_cmd_signing_key, NULL, RSRC_CONF,
+                    "PEM key files (RSA >= 2048, EC P-256, Ed25519); the first signs, all are "
+                    "published"),
+    AP_INIT_TAKE1("OIDCIdPAccessTokenLifetime", oidp_cmd_lifetime, OIDP_TTL_ACCESS_TOKEN,
+                  RSRC_CONF, "Access token lifetime (seconds, or with s/m/h/d); default 3600"),
+    AP_INIT_TAKE1("OIDCIdPIDTokenLifetime", oidp_cmd_lifetime, OIDP_TTL_ID_TOKEN, RSRC_CONF,
+                  "ID token lifetime; default 3600"),
+    AP_INIT_TAKE1("OIDCIdPRefreshTokenLifetime", oidp_cmd_lifetime, OIDP_TTL_REFRESH_TOKEN,
+                  RSRC_CONF, "Refresh token lifetime; default 30d"),
+    AP_INIT_TAKE1("OIDCIdPCodeLifetime", oidp_cmd_lifetime, OIDP_TTL_CODE, RSRC_CONF,
+                  "Authorization code lifetime, at most 600 seconds; default 60"),
+    AP_INIT_TAKE1("OIDCIdPAccessTokenAudience", oidp_cmd_audience, NULL, RSRC_CONF,
+                  "The aud claim of access tokens; default: the client_id"),
+    AP_INIT_TAKE2("OIDCIdPEndpoint", oidp_cmd_endpoint, NULL, RSRC_CONF,
+                  "An endpoint name and the path (or URL) advertised for it in discovery"),
+    AP_INIT_TAKE1("OIDCIdPMaxRequestBody", oidp_cmd_max_body, NULL, RSRC_CONF,
+                  "Largest accepted request body in bytes; default 65536"),
+    {NULL},
+};
+
+OIDP_EXPORT module AP_MODULE_DECLARE_DATA oidc_idp_module = {
+    STANDARD20_MODULE_STUFF,
+    NULL,                   /* per-directory config: none, everything is per server */
+    NULL,
+    oidp_cfg_server_create, /* per-server config */
+    oidp_cfg_server_merge,
+    oidp_cmds,
+    oidp_register_hooks,
+    AP_MODULE_FLAG_NONE,
+};

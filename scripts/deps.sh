@@ -1,0 +1,42 @@
+#!/bin/sh
+# Installs the Debian packages that are missing (and only then runs
+# apt-get update). Usage: deps.sh build|test
+set -eu
+
+BUILD="apache2 apache2-dev libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libssl-dev
+libjansson-dev pkg-config gcc make openssl sqlite3 curl ca-certificates"
+TEST="$BUILD check libapache2-mod-perl2 libwww-perl libaprutil1-dbd-pgsql postgresql clang
+wrk jq procps"
+
+case "${1:-build}" in
+build) want=$BUILD ;;
+test) want=$TEST ;;
+*) echo "usage: $0 build|test" >&2; exit 1 ;;
+esac
+
+missing=
+for p in $want; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "missing Debian packages:$missing" >&2
+    echo "install them as root (apt-get install$missing) or run this as root" >&2
+    exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
+# Debian starts services it installs when it can; the project starts its own
+# instances on loopback and needs neither.
+for s in apache2 postgresql; do
+    if command -v service >/dev/null 2>&1 && service "$s" status >/dev/null 2>&1; then
+        service "$s" stop >/dev/null 2>&1 || true
+    fi
+done
+exit 0

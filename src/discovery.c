@@ -1,0 +1,80 @@
+/*
+ * OpenID Provider metadata (OpenID Connect Discovery 1.0 section 3, RFC 8414),
+ * built once per server at start-up and served from memory. It lists only
+ * what the module implements.
+ */
+#include <apr_strings.h>
+#include <jansson.h>
+
+#include "oidp_endpoints.h"
+#include "oidp_http.h"
+#include "oidp_util.h"
+
+#define OIDP_METADATA_MAX_AGE 3600
+
+static json_t *strings(const char *const *v)
+{
+    json_t *a = json_array();
+
+    for (; *v; v++) {
+        json_array_append_new(a, json_string(*v));
+    }
+    return a;
+}
+
+static const char *const scopes[] = {"openid", "profile",        "email", "address",
+                                     "phone",  "offline_access", NULL};
+static const char *const grant_types[] = {"client_credentials", NULL};
+static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post", NULL};
+static const char *const claims[] = {
+    "iss",   "sub",          "aud",         "exp",     "iat",           "auth_time",
+    "nonce", "azp",          "at_hash",     "sid",     "name",          "given_name",
+    "family_name", "preferred_username", "picture", "locale",  "updated_at",    "email",
+    "email_verified", "phone_number", "phone_number_verified", "address", "groups", NULL};
+
+const char *oidp_discovery_build(apr_pool_t *p, const oidp_cfg_t *c, const oidp_runtime_t *rt)
+{
+    json_t *d = oidp_json_bind(p, json_object());
+    json_t *algs = json_array();
+    int i;
+
+    json_object_set_new(d, "issuer", json_string(c->issuer));
+    json_object_set_new(d, "token_endpoint", json_string(rt->endpoint_url[OIDP_EP_TOKEN]));
+    json_object_set_new(d, "jwks_uri", json_string(rt->endpoint_url[OIDP_EP_JWKS]));
+    json_object_set_new(d, "introspection_endpoint",
+                        json_string(rt->endpoint_url[OIDP_EP_INTROSPECTION]));
+    json_object_set_new(d, "revocation_endpoint",
+                        json_string(rt->endpoint_url[OIDP_EP_REVOCATION]));
+    json_object_set_new(d, "scopes_supported", strings(scopes));
+    json_object_set_new(d, "response_types_supported", json_array());
+    json_object_set_new(d, "grant_types_supported", strings(grant_types));
+    json_object_set_new(d, "subject_types_supported", strings((const char *const[]){"public", NULL}));
+
+    /* RS256 first (always present: the start-up check requires an RSA key) */
+    json_array_append_new(algs, json_string("RS256"));
+    for (i = 0; i < rt->keys->keys->nelts; i++) {
+        const oidp_key_t *k = APR_ARRAY_IDX(rt->keys->keys, i, const oidp_key_t *);
+        int j, seen = 0;
+        for (j = 0; j < (int)json_array_size(algs); j++) {
+            seen |= strcmp(json_string_value(json_array_get(algs, j)), k->alg_name) == 0;
+        }
+        if (!seen) {
+            json_array_append_new(algs, json_string(k->alg_name));
+        }
+    }
+    json_object_set_new(d, "id_token_signing_alg_values_supported", algs);
+    json_object_set_new(d, "token_endpoint_auth_methods_supported", strings(auth_methods));
+    json_object_set_new(d, "introspection_endpoint_auth_methods_supported", strings(auth_methods));
+    json_object_set_new(d, "revocation_endpoint_auth_methods_supported", strings(auth_methods));
+    json_object_set_new(d, "code_challenge_methods_supported",
+                        strings((const char *const[]){"S256", NULL}));
+    json_object_set_new(d, "claims_supported", strings(claims));
+    return oidp_json_dump(p, d, NULL);
+}
+
+int oidp_discovery_handle(request_rec *r, const oidp_cfg_t *c)
+{
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
+    return oidp_http_send_json(r, HTTP_OK, c->rt->discovery_json, c->rt->discovery_len, 0,
+                               OIDP_METADATA_MAX_AGE);
+}

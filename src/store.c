@@ -1,0 +1,509 @@
+/*
+ * The statement table and the SQL-running half of the store. Portable SQL
+ * only (SQLite and PostgreSQL), apr_dbd "%s" placeholders, every value
+ * passed as a parameter: no SQL is ever assembled from input.
+ */
+#include <string.h>
+
+#include <apr_dbd.h>
+#include <apr_strings.h>
+
+#include "oidp_store.h"
+
+#define CLIENT_COLS                                                                      \
+    "c.client_id, c.secret_hash, c.auth_method, c.grant_types, c.scopes, c.display_name, " \
+    "c.claim_dialect, c.first_party, c.id_token_alg, c.created_at, c.updated_at, u.kind, u.uri"
+#define CLIENT_FROM \
+    " FROM oidp_client c LEFT JOIN oidp_client_uri u ON u.client_id = c.client_id"
+
+#define USER_COLS                                                                        \
+    "id, username, password_hash, name, given_name, family_name, email, email_verified, " \
+    "phone_number, phone_number_verified, address_formatted, address_street, "           \
+    "address_locality, address_region, address_postal_code, address_country, picture, "  \
+    "locale, groups, disabled, created_at, updated_at"
+#define USER_NCOLS 22
+
+static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
+    {OIDP_STMT_CLIENT_GET, "oidp_client_get",
+     "SELECT " CLIENT_COLS CLIENT_FROM " WHERE c.client_id = %s ORDER BY u.kind, u.uri"},
+    {OIDP_STMT_TOKEN_INSERT, "oidp_token_insert",
+     "INSERT INTO oidp_token (token_hash, kind, client_id, user_id, scope, jti, grant_id, sid, "
+     "auth_time, issued_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"},
+    {OIDP_STMT_TOKEN_GET, "oidp_token_get",
+     "SELECT t.token_hash, t.kind, t.client_id, t.user_id, t.scope, t.jti, t.grant_id, t.sid, "
+     "t.auth_time, t.issued_at, t.expires_at, t.revoked, u.username, u.disabled "
+     "FROM oidp_token t JOIN oidp_client c ON c.client_id = t.client_id "
+     "LEFT JOIN oidp_user u ON u.id = t.user_id WHERE t.token_hash = %s"},
+    {OIDP_STMT_TOKEN_REVOKE, "oidp_token_revoke",
+     "UPDATE oidp_token SET revoked = 1 WHERE token_hash = %s"},
+    {OIDP_STMT_TOKEN_REVOKE_GRANT, "oidp_token_revoke_grant",
+     "UPDATE oidp_token SET revoked = 1 WHERE grant_id = %s"},
+    {OIDP_STMT_USER_GET_BY_NAME, "oidp_user_get_by_name",
+     "SELECT " USER_COLS " FROM oidp_user WHERE username = %s"},
+    {OIDP_STMT_USER_GET_BY_ID, "oidp_user_get_by_id",
+     "SELECT " USER_COLS " FROM oidp_user WHERE id = %s"},
+
+    {OIDP_STMT_CLIENT_LIST, "oidp_client_list",
+     "SELECT " CLIENT_COLS CLIENT_FROM " ORDER BY c.client_id, u.kind, u.uri"},
+    {OIDP_STMT_CLIENT_INSERT, "oidp_client_insert",
+     "INSERT INTO oidp_client (client_id, secret_hash, auth_method, grant_types, scopes, "
+     "display_name, claim_dialect, first_party, id_token_alg, created_at, updated_at) "
+     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"},
+    {OIDP_STMT_CLIENT_UPDATE, "oidp_client_update",
+     "UPDATE oidp_client SET secret_hash = %s, auth_method = %s, grant_types = %s, scopes = %s, "
+     "display_name = %s, claim_dialect = %s, first_party = %s, id_token_alg = %s, "
+     "created_at = %s, updated_at = %s WHERE client_id = %s"},
+    {OIDP_STMT_CLIENT_DELETE, "oidp_client_delete", "DELETE FROM oidp_client WHERE client_id = %s"},
+    {OIDP_STMT_CLIENT_URI_INSERT, "oidp_client_uri_insert",
+     "INSERT INTO oidp_client_uri (client_id, kind, uri) VALUES (%s, %s, %s)"},
+    {OIDP_STMT_CLIENT_URI_DELETE, "oidp_client_uri_delete",
+     "DELETE FROM oidp_client_uri WHERE client_id = %s"},
+    {OIDP_STMT_CLIENT_TOKENS_DELETE, "oidp_client_tokens_delete",
+     "DELETE FROM oidp_token WHERE client_id = %s"},
+    {OIDP_STMT_USER_LIST, "oidp_user_list", "SELECT " USER_COLS " FROM oidp_user ORDER BY username"},
+    {OIDP_STMT_USER_INSERT, "oidp_user_insert",
+     "INSERT INTO oidp_user (" USER_COLS ") VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+     "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"},
+    {OIDP_STMT_USER_UPDATE, "oidp_user_update",
+     "UPDATE oidp_user SET id = %s, username = %s, password_hash = %s, name = %s, given_name = %s, "
+     "family_name = %s, email = %s, email_verified = %s, phone_number = %s, "
+     "phone_number_verified = %s, address_formatted = %s, address_street = %s, "
+     "address_locality = %s, address_region = %s, address_postal_code = %s, "
+     "address_country = %s, picture = %s, locale = %s, groups = %s, disabled = %s, "
+     "created_at = %s, updated_at = %s WHERE id = %s"},
+    {OIDP_STMT_USER_DELETE, "oidp_user_delete", "DELETE FROM oidp_user WHERE id = %s"},
+    {OIDP_STMT_USER_TOKENS_DELETE, "oidp_user_tokens_delete",
+     "DELETE FROM oidp_token WHERE user_id = %s"},
+    {OIDP_STMT_TOKEN_PURGE, "oidp_token_purge", "DELETE FROM oidp_token WHERE expires_at < %s"},
+};
+
+const oidp_stmt_def_t *oidp_store_stmt_def(oidp_stmt_e id)
+{
+    if (id < 0 || id >= OIDP_STMT__COUNT) {
+        return NULL;
+    }
+    return &stmts[id];
+}
+
+/* ------------------------------------------------------------------ */
+
+static apr_dbd_prepared_t *stmt_get(oidp_db_t *db, oidp_stmt_e id, const char **err)
+{
+    apr_dbd_prepared_t *st = apr_hash_get(db->prepared, stmts[id].label, APR_HASH_KEY_STRING);
+    if (!st) {
+        *err = "statement not prepared (is the schema initialised?)";
+    }
+    return st;
+}
+
+static apr_status_t run_select(apr_dbd_results_t **res, apr_pool_t *p, oidp_db_t *db,
+                               oidp_stmt_e id, int nargs, const char **args, const char **err)
+{
+    apr_dbd_prepared_t *st = stmt_get(db, id, err);
+    int rc;
+
+    if (!st) {
+        return APR_EGENERAL;
+    }
+    *res = NULL;
+    rc = apr_dbd_pselect(db->driver, p, db->handle, res, st, 0, nargs, args);
+    if (rc != 0) {
+        *err = apr_pstrcat(p, stmts[id].label, ": ", apr_dbd_error(db->driver, db->handle, rc), NULL);
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t run_query(int *nrows, apr_pool_t *p, oidp_db_t *db, oidp_stmt_e id,
+                              int nargs, const char **args, const char **err)
+{
+    apr_dbd_prepared_t *st = stmt_get(db, id, err);
+    int rc, n = 0;
+
+    if (!st) {
+        return APR_EGENERAL;
+    }
+    rc = apr_dbd_pquery(db->driver, p, db->handle, &n, st, nargs, args);
+    if (rc != 0) {
+        *err = apr_pstrcat(p, stmts[id].label, ": ", apr_dbd_error(db->driver, db->handle, rc), NULL);
+        return APR_EGENERAL;
+    }
+    if (nrows) {
+        *nrows = n;
+    }
+    return APR_SUCCESS;
+}
+
+/* Column n of row as a string copied into p, NULL for SQL NULL. */
+static const char *col(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row, int n)
+{
+    const char *v = apr_dbd_get_entry(db->driver, row, n);
+    return v ? apr_pstrdup(p, v) : NULL;
+}
+
+static apr_int64_t col_int(oidp_db_t *db, apr_dbd_row_t *row, int n)
+{
+    const char *v = apr_dbd_get_entry(db->driver, row, n);
+    return v ? apr_atoi64(v) : 0;
+}
+
+/* PostgreSQL booleans come back as "t"/"f" if a column is ever declared
+ * boolean; integers as digits. Both map here. */
+static int col_flag(oidp_db_t *db, apr_dbd_row_t *row, int n)
+{
+    const char *v = apr_dbd_get_entry(db->driver, row, n);
+    return v && (*v == 't' || (*v >= '1' && *v <= '9'));
+}
+
+static const char *i64s(apr_pool_t *p, apr_int64_t v)
+{
+    return apr_psprintf(p, "%" APR_INT64_T_FMT, v);
+}
+
+/* ------------------------------------------------------------------ */
+/* clients */
+
+/* Reads every row of a CLIENT_COLS result into clients, one element per
+ * client (rows of one client are adjacent thanks to ORDER BY). */
+static void clients_from_rows(apr_array_header_t *clients, apr_pool_t *p, oidp_db_t *db,
+                              apr_dbd_results_t *res)
+{
+    apr_dbd_row_t *row = NULL;
+    oidp_client_t *c = NULL;
+
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        const char *id = apr_dbd_get_entry(db->driver, row, 0);
+        const char *kind, *uri;
+
+        if (!c || strcmp(c->client_id, id) != 0) {
+            c = apr_pcalloc(p, sizeof(*c));
+            c->client_id = col(p, db, row, 0);
+            c->secret_hash = col(p, db, row, 1);
+            c->auth_method = col(p, db, row, 2);
+            c->grant_types = col(p, db, row, 3);
+            c->scopes = col(p, db, row, 4);
+            c->display_name = col(p, db, row, 5);
+            c->dialect = col(p, db, row, 6);
+            c->first_party = col_flag(db, row, 7);
+            c->id_token_alg = col(p, db, row, 8);
+            c->created_at = col_int(db, row, 9);
+            c->updated_at = col_int(db, row, 10);
+            c->redirect_uris = apr_array_make(p, 2, sizeof(const char *));
+            c->post_logout_uris = apr_array_make(p, 1, sizeof(const char *));
+            APR_ARRAY_PUSH(clients, oidp_client_t *) = c;
+        }
+        kind = apr_dbd_get_entry(db->driver, row, 11);
+        uri = col(p, db, row, 12);
+        if (kind && uri) {
+            if (strcmp(kind, "redirect") == 0) {
+                APR_ARRAY_PUSH(c->redirect_uris, const char *) = uri;
+            }
+            else if (strcmp(kind, "post_logout") == 0) {
+                APR_ARRAY_PUSH(c->post_logout_uris, const char *) = uri;
+            }
+        }
+    }
+}
+
+apr_status_t oidp_store_client_get(oidp_client_t **c, apr_pool_t *p, oidp_db_t *db,
+                                   const char *client_id, const char **err)
+{
+    apr_dbd_results_t *res;
+    apr_array_header_t *all = apr_array_make(p, 1, sizeof(oidp_client_t *));
+    const char *args[1] = {client_id};
+    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_CLIENT_GET, 1, args, err);
+
+    *c = NULL;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    clients_from_rows(all, p, db, res);
+    if (all->nelts == 0) {
+        return APR_NOTFOUND;
+    }
+    *c = APR_ARRAY_IDX(all, 0, oidp_client_t *);
+    return APR_SUCCESS;
+}
+
+apr_status_t oidp_store_client_list(apr_array_header_t **clients, apr_pool_t *p, oidp_db_t *db,
+                                    const char **err)
+{
+    apr_dbd_results_t *res;
+    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_CLIENT_LIST, 0, NULL, err);
+
+    *clients = apr_array_make(p, 8, sizeof(oidp_client_t *));
+    if (rv == APR_SUCCESS) {
+        clients_from_rows(*clients, p, db, res);
+    }
+    return rv;
+}
+
+static apr_status_t client_uris_put(apr_pool_t *p, oidp_db_t *db, const char *client_id,
+                                    const char *kind, const apr_array_header_t *uris,
+                                    const char **err)
+{
+    int i;
+
+    for (i = 0; uris && i < uris->nelts; i++) {
+        const char *args[3] = {client_id, kind, APR_ARRAY_IDX(uris, i, const char *)};
+        apr_status_t rv = run_query(NULL, p, db, OIDP_STMT_CLIENT_URI_INSERT, 3, args, err);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t oidp_store_client_put(apr_pool_t *p, oidp_db_t *db, const oidp_client_t *c, int insert,
+                                   const char **err)
+{
+    const char *fields[11] = {c->secret_hash, c->auth_method, c->grant_types, c->scopes,
+                              c->display_name, c->dialect ? c->dialect : "standard",
+                              c->first_party ? "1" : "0", c->id_token_alg,
+                              i64s(p, c->created_at), i64s(p, c->updated_at), c->client_id};
+    const char *ins[11] = {c->client_id, fields[0], fields[1], fields[2], fields[3], fields[4],
+                           fields[5], fields[6], fields[7], fields[8], fields[9]};
+    const char *del[1] = {c->client_id};
+    int n = 0;
+    apr_status_t rv;
+
+    if (insert) {
+        rv = run_query(&n, p, db, OIDP_STMT_CLIENT_INSERT, 11, ins, err);
+    }
+    else {
+        rv = run_query(&n, p, db, OIDP_STMT_CLIENT_UPDATE, 11, fields, err);
+        if (rv == APR_SUCCESS && n == 0) {
+            return APR_NOTFOUND;
+        }
+        if (rv == APR_SUCCESS) {
+            rv = run_query(NULL, p, db, OIDP_STMT_CLIENT_URI_DELETE, 1, del, err);
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        rv = client_uris_put(p, db, c->client_id, "redirect", c->redirect_uris, err);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = client_uris_put(p, db, c->client_id, "post_logout", c->post_logout_uris, err);
+    }
+    return rv;
+}
+
+apr_status_t oidp_store_client_delete(apr_pool_t *p, oidp_db_t *db, const char *client_id,
+                                      const char **err)
+{
+    const char *args[1] = {client_id};
+    int n = 0;
+    apr_status_t rv = run_query(NULL, p, db, OIDP_STMT_CLIENT_TOKENS_DELETE, 1, args, err);
+
+    if (rv == APR_SUCCESS) {
+        rv = run_query(NULL, p, db, OIDP_STMT_CLIENT_URI_DELETE, 1, args, err);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = run_query(&n, p, db, OIDP_STMT_CLIENT_DELETE, 1, args, err);
+    }
+    if (rv == APR_SUCCESS && n == 0) {
+        return APR_NOTFOUND;
+    }
+    return rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* users */
+
+static oidp_user_t *user_from_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
+{
+    oidp_user_t *u = apr_pcalloc(p, sizeof(*u));
+
+    u->id = col(p, db, row, 0);
+    u->username = col(p, db, row, 1);
+    u->password_hash = col(p, db, row, 2);
+    u->name = col(p, db, row, 3);
+    u->given_name = col(p, db, row, 4);
+    u->family_name = col(p, db, row, 5);
+    u->email = col(p, db, row, 6);
+    u->email_verified = col_flag(db, row, 7);
+    u->phone_number = col(p, db, row, 8);
+    u->phone_number_verified = col_flag(db, row, 9);
+    u->address_formatted = col(p, db, row, 10);
+    u->address_street = col(p, db, row, 11);
+    u->address_locality = col(p, db, row, 12);
+    u->address_region = col(p, db, row, 13);
+    u->address_postal_code = col(p, db, row, 14);
+    u->address_country = col(p, db, row, 15);
+    u->picture = col(p, db, row, 16);
+    u->locale = col(p, db, row, 17);
+    u->groups = col(p, db, row, 18);
+    u->disabled = col_flag(db, row, 19);
+    u->created_at = col_int(db, row, 20);
+    u->updated_at = col_int(db, row, 21);
+    return u;
+}
+
+apr_status_t oidp_store_user_get(oidp_user_t **u, apr_pool_t *p, oidp_db_t *db,
+                                 const char *username, const char *id, const char **err)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[1] = {username ? username : id};
+    oidp_stmt_e st = username ? OIDP_STMT_USER_GET_BY_NAME : OIDP_STMT_USER_GET_BY_ID;
+    apr_status_t rv = run_select(&res, p, db, st, 1, args, err);
+
+    *u = NULL;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    /* drain to the end so that the driver releases the statement */
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        if (!*u) {
+            *u = user_from_row(p, db, row);
+        }
+    }
+    return *u ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+apr_status_t oidp_store_user_list(apr_array_header_t **users, apr_pool_t *p, oidp_db_t *db,
+                                  const char **err)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_USER_LIST, 0, NULL, err);
+
+    *users = apr_array_make(p, 8, sizeof(oidp_user_t *));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        APR_ARRAY_PUSH(*users, oidp_user_t *) = user_from_row(p, db, row);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t oidp_store_user_put(apr_pool_t *p, oidp_db_t *db, const oidp_user_t *u, int insert,
+                                 const char **err)
+{
+    const char *args[USER_NCOLS + 1] = {
+        u->id, u->username, u->password_hash, u->name, u->given_name, u->family_name, u->email,
+        u->email_verified ? "1" : "0", u->phone_number, u->phone_number_verified ? "1" : "0",
+        u->address_formatted, u->address_street, u->address_locality, u->address_region,
+        u->address_postal_code, u->address_country, u->picture, u->locale, u->groups,
+        u->disabled ? "1" : "0", i64s(p, u->created_at), i64s(p, u->updated_at), u->id};
+    int n = 0;
+    apr_status_t rv;
+
+    if (insert) {
+        return run_query(NULL, p, db, OIDP_STMT_USER_INSERT, USER_NCOLS, args, err);
+    }
+    rv = run_query(&n, p, db, OIDP_STMT_USER_UPDATE, USER_NCOLS + 1, args, err);
+    return (rv == APR_SUCCESS && n == 0) ? APR_NOTFOUND : rv;
+}
+
+apr_status_t oidp_store_user_delete(apr_pool_t *p, oidp_db_t *db, const char *id, const char **err)
+{
+    const char *args[1] = {id};
+    int n = 0;
+    apr_status_t rv = run_query(NULL, p, db, OIDP_STMT_USER_TOKENS_DELETE, 1, args, err);
+
+    if (rv == APR_SUCCESS) {
+        rv = run_query(&n, p, db, OIDP_STMT_USER_DELETE, 1, args, err);
+    }
+    return (rv == APR_SUCCESS && n == 0) ? APR_NOTFOUND : rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* tokens */
+
+apr_status_t oidp_store_token_insert(apr_pool_t *p, oidp_db_t *db, const oidp_token_t *t,
+                                     const char **err)
+{
+    const char *args[11] = {t->token_hash, t->kind, t->client_id, t->user_id, t->scope, t->jti,
+                            t->grant_id, t->sid, t->auth_time ? i64s(p, t->auth_time) : NULL,
+                            i64s(p, t->issued_at), i64s(p, t->expires_at)};
+
+    return run_query(NULL, p, db, OIDP_STMT_TOKEN_INSERT, 11, args, err);
+}
+
+apr_status_t oidp_store_token_get(oidp_token_t **t, apr_pool_t *p, oidp_db_t *db,
+                                  const char *token_hash, const char **err)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[1] = {token_hash};
+    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_TOKEN_GET, 1, args, err);
+
+    *t = NULL;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        oidp_token_t *k;
+        if (*t) {
+            continue;
+        }
+        k = apr_pcalloc(p, sizeof(*k));
+        k->token_hash = col(p, db, row, 0);
+        k->kind = col(p, db, row, 1);
+        k->client_id = col(p, db, row, 2);
+        k->user_id = col(p, db, row, 3);
+        k->scope = col(p, db, row, 4);
+        k->jti = col(p, db, row, 5);
+        k->grant_id = col(p, db, row, 6);
+        k->sid = col(p, db, row, 7);
+        k->auth_time = col_int(db, row, 8);
+        k->issued_at = col_int(db, row, 9);
+        k->expires_at = col_int(db, row, 10);
+        k->revoked = col_flag(db, row, 11);
+        k->username = col(p, db, row, 12);
+        k->user_disabled = col_flag(db, row, 13);
+        *t = k;
+    }
+    return *t ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+apr_status_t oidp_store_token_revoke(apr_pool_t *p, oidp_db_t *db, const char *token_hash,
+                                     const char **err)
+{
+    const char *args[1] = {token_hash};
+    return run_query(NULL, p, db, OIDP_STMT_TOKEN_REVOKE, 1, args, err);
+}
+
+apr_status_t oidp_store_token_revoke_grant(apr_pool_t *p, oidp_db_t *db, const char *grant_id,
+                                           const char **err)
+{
+    const char *args[1] = {grant_id};
+    return run_query(NULL, p, db, OIDP_STMT_TOKEN_REVOKE_GRANT, 1, args, err);
+}
+
+apr_status_t oidp_store_purge(int *n, apr_pool_t *p, oidp_db_t *db, apr_int64_t before,
+                              const char **err)
+{
+    const char *args[1] = {i64s(p, before)};
+    return run_query(n, p, db, OIDP_STMT_TOKEN_PURGE, 1, args, err);
+}
+
+/* ------------------------------------------------------------------ */
+
+apr_status_t oidp_store_begin(apr_pool_t *p, oidp_db_t *db, void **txn, const char **err)
+{
+    apr_dbd_transaction_t *t = NULL;
+    int rc = apr_dbd_transaction_start(db->driver, p, db->handle, &t);
+
+    if (rc != 0) {
+        *err = apr_dbd_error(db->driver, db->handle, rc);
+        return APR_EGENERAL;
+    }
+    *txn = t;
+    return APR_SUCCESS;
+}
+
+apr_status_t oidp_store_end(apr_pool_t *p, oidp_db_t *db, void *txn, int commit)
+{
+    apr_dbd_transaction_t *t = txn;
+
+    if (!t) {
+        return APR_SUCCESS;
+    }
+    if (!commit) {
+        apr_dbd_transaction_mode_set(db->driver, t, APR_DBD_TRANSACTION_ROLLBACK);
+    }
+    return apr_dbd_transaction_end(db->driver, p, t) == 0 ? APR_SUCCESS : APR_EGENERAL;
+}

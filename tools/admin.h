@@ -1,0 +1,41 @@
+/*
+ * oidc-idp-admin: shared declarations of the admin tool's files.
+ */
+#ifndef OIDP_ADMIN_H
+#define OIDP_ADMIN_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include "oidp_store.h"
+
+/* Exit codes, as documented in --help. */
+#define EX_OK 0
+#define EX_USAGE 1
+#define EX_NOTFOUND 2
+#define EX_EXISTS 3
+#define EX_DB 4
+#define EX_SOFTWARE 5
+
+typedef struct admin_t {
+    apr_pool_t *pool;
+    const char *driver_name;
+    const char *params;
+    oidp_db_t db;
+    int json; /* --json output for list/show */
+} admin_t;
+
+/* getopt_long-free option scanning: argv[i] is an option; returns its value
+ * (the next argument) or NULL after printing an error. */
+const char *admin_optarg(int argc, const char *const *argv, int *i);
+int admin_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int admin_db_error(const char *what, const char *err);
+/* Reads a secret: from stdin (one line) or, on a terminal, with a prompt
+ * asked twice. NULL after printing an error. */
+const char *admin_read_secret(admin_t *a, const char *what, int from_stdin);
+int admin_txn(admin_t *a, void **txn);
+int admin_commit(admin_t *a, void *txn, int ok);
+
+int admin_client(admin_t *a, int argc, const char *const *argv);
+int admin_user(admin_t *a, int argc, const char *const *argv);
+
+#endif

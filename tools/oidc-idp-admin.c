@@ -1,0 +1,361 @@
+/*
+ * oidc-idp-admin: manages the mod_oidc_idp database (in the spirit of
+ * htpasswd and htdbm). The same schema and SQL as the module, through
+ * apr_dbd; changes are seen by a running httpd at once.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <apr_dbd.h>
+#include <apr_general.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "admin.h"
+#include "oidp_util.h"
+
+static const char usage[] =
+    "Usage: oidc-idp-admin [--db DRIVER:PARAMS] [--json] COMMAND ...\n"
+    "\n"
+    "Manages the database of mod_oidc_idp. DRIVER:PARAMS are what DBDriver and\n"
+    "DBDParams say in httpd's configuration, e.g. sqlite3:/var/lib/oidc-idp/idp.db or\n"
+    "'pgsql:host=db.example.com dbname=idp user=idp'. Default: $OIDC_IDP_DB.\n"
+    "\n"
+    "Commands:\n"
+    "  init                        create the tables (idempotent)\n"
+    "  client add ID [options]     register a client; prints a generated secret once\n"
+    "  client update ID [options]  change a client (--new-secret prints a new secret)\n"
+    "  client list | show ID | remove ID\n"
+    "  user add NAME [options]     add a user; the password comes from a prompt or stdin\n"
+    "  user update NAME [options]  change a user (--password / --password-stdin)\n"
+    "  user list | show NAME | remove NAME\n"
+    "  purge                       delete expired tokens\n"
+    "\n"
+    "Client options:\n"
+    "  --public                    a public client (no secret; PKCE required)\n"
+    "  --auth-method M             client_secret_basic (default), client_secret_post, none\n"
+    "  --secret-stdin              read the secret from stdin instead of generating one\n"
+    "  --new-secret                (update) generate a new secret\n"
+    "  --grant-types 'G ...'       authorization_code refresh_token client_credentials\n"
+    "                              (default: authorization_code refresh_token)\n"
+    "  --redirect-uri URI          repeatable; on update the list is replaced\n"
+    "  --post-logout-uri URI       repeatable; on update the list is replaced\n"
+    "  --name TEXT                 display name shown on the login and consent pages\n"
+    "  --scopes 'S ...'            scopes the client may get\n"
+    "                              (default: openid profile email address phone offline_access)\n"
+    "  --dialect standard|casdoor  claim names in ID tokens and userinfo\n"
+    "  --first-party | --no-first-party   skip the consent screen or not\n"
+    "  --id-token-alg RS256|ES256|EdDSA   ID token signing algorithm\n"
+    "\n"
+    "User options:\n"
+    "  --id UUID                   (add) the subject; default: a new random UUID\n"
+    "  --password                  (update) prompt for a new password\n"
+    "  --password-stdin            read the password from the first line of stdin\n"
+    "  --no-password               (add) no password: the user cannot sign in with one\n"
+    "  --name, --given-name, --family-name, --email, --phone, --picture, --locale TEXT\n"
+    "  --email-verified | --no-email-verified, --phone-verified | --no-phone-verified\n"
+    "  --street, --locality, --region, --postal-code, --country, --formatted-address TEXT\n"
+    "  --group NAME                repeatable; on update the list is replaced\n"
+    "  --disable | --enable\n"
+    "\n"
+    "Exit status: 0 done, 1 usage or invalid value, 2 not found, 3 already exists,\n"
+    "4 database error, 5 internal error.\n";
+
+int admin_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("oidc-idp-admin: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+int admin_db_error(const char *what, const char *err)
+{
+    return admin_fail(EX_DB, "%s: %s", what, err ? err : "database error");
+}
+
+const char *admin_optarg(int argc, const char *const *argv, int *i)
+{
+    if (*i + 1 >= argc) {
+        admin_fail(EX_USAGE, "%s needs a value", argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+const char *admin_read_secret(admin_t *a, const char *what, int from_stdin)
+{
+    char buf[1024], again[1024];
+    apr_size_t len = sizeof(buf);
+
+    if (from_stdin || !isatty(0)) {
+        size_t n;
+        if (!fgets(buf, sizeof(buf), stdin)) {
+            admin_fail(EX_USAGE, "no %s on standard input", what);
+            return NULL;
+        }
+        n = strlen(buf);
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
+            buf[--n] = '\0';
+        }
+        if (n == 0) {
+            admin_fail(EX_USAGE, "empty %s", what);
+            return NULL;
+        }
+        return apr_pstrdup(a->pool, buf);
+    }
+    if (apr_password_get(apr_psprintf(a->pool, "New %s: ", what), buf, &len) != APR_SUCCESS
+        || !*buf) {
+        admin_fail(EX_USAGE, "empty %s", what);
+        return NULL;
+    }
+    len = sizeof(again);
+    if (apr_password_get(apr_psprintf(a->pool, "Re-type new %s: ", what), again, &len)
+            != APR_SUCCESS
+        || strcmp(buf, again) != 0) {
+        admin_fail(EX_USAGE, "the two entries do not match");
+        return NULL;
+    }
+    return apr_pstrdup(a->pool, buf);
+}
+
+int admin_txn(admin_t *a, void **txn)
+{
+    const char *err = NULL;
+
+    if (oidp_store_begin(a->pool, &a->db, txn, &err) != APR_SUCCESS) {
+        return admin_db_error("begin", err);
+    }
+    return EX_OK;
+}
+
+int admin_commit(admin_t *a, void *txn, int ok)
+{
+    if (oidp_store_end(a->pool, &a->db, txn, ok) != APR_SUCCESS && ok) {
+        return admin_fail(EX_DB, "the change could not be committed");
+    }
+    return EX_OK;
+}
+
+/* ------------------------------------------------------------------ */
+
+/* Run as root on an SQLite file owned by the web server's user: switch to
+ * that user first, so that the files SQLite creates beside the database
+ * (-wal, -shm) stay writable by httpd. */
+static int sqlite_become_owner(const char *path)
+{
+    struct stat st;
+    char *dir, *slash;
+
+    if (geteuid() != 0) {
+        return EX_OK;
+    }
+    if (stat(path, &st) != 0) {
+        dir = strdup(path);
+        slash = dir ? strrchr(dir, '/') : NULL;
+        if (slash) {
+            *slash = '\0';
+        }
+        if (!slash || stat(*dir ? dir : "/", &st) != 0) {
+            free(dir);
+            return EX_OK;
+        }
+        free(dir);
+    }
+    if (st.st_uid == 0) {
+        return EX_OK;
+    }
+    if (setgid(st.st_gid) != 0 || setuid(st.st_uid) != 0) {
+        return admin_fail(EX_SOFTWARE, "cannot switch to the owner of %s: %s", path,
+                          strerror(errno));
+    }
+    return EX_OK;
+}
+
+static int db_open(admin_t *a, const char *spec)
+{
+    const char *colon = spec ? strchr(spec, ':') : NULL;
+    const char *err;
+    int rc;
+
+    if (!colon || colon == spec) {
+        return admin_fail(EX_USAGE, "no database: give --db DRIVER:PARAMS or set OIDC_IDP_DB "
+                                    "(e.g. sqlite3:/var/lib/oidc-idp/idp.db)");
+    }
+    a->driver_name = apr_pstrmemdup(a->pool, spec, (apr_size_t)(colon - spec));
+    a->params = colon + 1;
+    if (!oidp_store_schema(a->driver_name)) {
+        return admin_fail(EX_USAGE, "unsupported driver '%s' (sqlite3 or pgsql)", a->driver_name);
+    }
+    if (strcmp(a->driver_name, "sqlite3") == 0) {
+        rc = sqlite_become_owner(a->params);
+        if (rc != EX_OK) {
+            return rc;
+        }
+    }
+    rc = apr_dbd_get_driver(a->pool, a->driver_name, &a->db.driver);
+    if (rc != APR_SUCCESS) {
+        return admin_fail(EX_DB, "cannot load the apr_dbd driver '%s' (install "
+                                 "libaprutil1-dbd-%s)",
+                          a->driver_name, a->driver_name);
+    }
+    rc = apr_dbd_open_ex(a->db.driver, a->pool, a->params, &a->db.handle, &err);
+    if (rc != APR_SUCCESS) {
+        return admin_fail(EX_DB, "cannot open the database: %s", err ? err : "unknown error");
+    }
+    if (strcmp(a->driver_name, "sqlite3") == 0) {
+        int n;
+        apr_dbd_query(a->db.driver, a->db.handle, &n, "PRAGMA busy_timeout = 5000");
+    }
+    a->db.prepared = apr_hash_make(a->pool);
+    return EX_OK;
+}
+
+static int db_prepare(admin_t *a)
+{
+    int i;
+
+    for (i = 0; i < OIDP_STMT__COUNT; i++) {
+        const oidp_stmt_def_t *d = oidp_store_stmt_def((oidp_stmt_e)i);
+        apr_dbd_prepared_t *st = NULL;
+        int rc = apr_dbd_prepare(a->db.driver, a->pool, a->db.handle, d->sql, d->label, &st);
+        if (rc != 0) {
+            return admin_fail(EX_DB, "the schema is missing or outdated (%s: %s); run "
+                                     "'oidc-idp-admin init'",
+                              d->label, apr_dbd_error(a->db.driver, a->db.handle, rc));
+        }
+        apr_hash_set(a->db.prepared, d->label, APR_HASH_KEY_STRING, st);
+    }
+    return EX_OK;
+}
+
+/* Runs the schema statement by statement (the SQLite driver runs one
+ * statement per call). */
+static int cmd_init(admin_t *a)
+{
+    char *sql = apr_pstrdup(a->pool, oidp_store_schema(a->driver_name));
+    char *line, *last = NULL;
+    apr_array_header_t *stmt = apr_array_make(a->pool, 16, sizeof(char *));
+    int n;
+
+    if (strcmp(a->driver_name, "sqlite3") == 0
+        && apr_dbd_query(a->db.driver, a->db.handle, &n, "PRAGMA journal_mode = WAL") != 0) {
+        /* WAL is persistent; a failure here is reported by the next statement */
+    }
+    for (line = apr_strtok(sql, "\n", &last); line; line = apr_strtok(NULL, "\n", &last)) {
+        const char *t = line;
+        size_t len;
+        while (*t == ' ') {
+            t++;
+        }
+        if (!*t || strncmp(t, "--", 2) == 0) {
+            continue;
+        }
+        APR_ARRAY_PUSH(stmt, char *) = line;
+        len = strlen(line);
+        if (len > 0 && line[len - 1] == ';') {
+            char *q = apr_array_pstrcat(a->pool, stmt, '\n');
+            int rc = apr_dbd_query(a->db.driver, a->db.handle, &n, q);
+            if (rc != 0) {
+                return admin_fail(EX_DB, "init: %s", apr_dbd_error(a->db.driver, a->db.handle, rc));
+            }
+            apr_array_clear(stmt);
+        }
+    }
+    if (db_prepare(a) != EX_OK) {
+        return EX_DB;
+    }
+    printf("initialised %s database %s\n", a->driver_name,
+           strcmp(a->driver_name, "sqlite3") == 0 ? a->params : "");
+    return EX_OK;
+}
+
+static int cmd_purge(admin_t *a)
+{
+    const char *err = NULL;
+    int n = 0;
+
+    if (oidp_store_purge(&n, a->pool, &a->db, oidp_util_now(), &err) != APR_SUCCESS) {
+        return admin_db_error("purge", err);
+    }
+    printf("purged %d expired tokens\n", n);
+    return EX_OK;
+}
+
+int main(int argc, const char *const *argv)
+{
+    admin_t a;
+    const char *db = getenv("OIDC_IDP_DB");
+    int i = 1, rc;
+
+    if (apr_app_initialize(&argc, &argv, NULL) != APR_SUCCESS) {
+        return EX_SOFTWARE;
+    }
+    atexit(apr_terminate);
+    memset(&a, 0, sizeof(a));
+    apr_pool_create(&a.pool, NULL);
+    apr_dbd_init(a.pool);
+
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            return EX_OK;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            puts("oidc-idp-admin (mod_oidc_idp) 0.1.0");
+            return EX_OK;
+        }
+        if (strcmp(argv[i], "--db") == 0) {
+            db = admin_optarg(argc, argv, &i);
+            if (!db) {
+                return EX_USAGE;
+            }
+        }
+        else if (strcmp(argv[i], "--json") == 0) {
+            a.json = 1;
+        }
+        else {
+            fputs(usage, stderr);
+            return admin_fail(EX_USAGE, "unknown option %s", argv[i]);
+        }
+    }
+    if (i >= argc) {
+        fputs(usage, stderr);
+        return EX_USAGE;
+    }
+    if (strcmp(argv[i], "init") != 0 && strcmp(argv[i], "client") != 0
+        && strcmp(argv[i], "user") != 0 && strcmp(argv[i], "purge") != 0) {
+        fputs(usage, stderr);
+        return admin_fail(EX_USAGE, "unknown command '%s'", argv[i]);
+    }
+    rc = db_open(&a, db);
+    if (rc != EX_OK) {
+        return rc;
+    }
+    if (strcmp(argv[i], "init") == 0) {
+        rc = cmd_init(&a);
+    }
+    else if ((rc = db_prepare(&a)) != EX_OK) {
+        /* reported */
+    }
+    else if (strcmp(argv[i], "purge") == 0) {
+        rc = cmd_purge(&a);
+    }
+    else if (strcmp(argv[i], "client") == 0) {
+        rc = admin_client(&a, argc - i - 1, argv + i + 1);
+    }
+    else {
+        rc = admin_user(&a, argc - i - 1, argv + i + 1);
+    }
+    apr_dbd_close(a.db.driver, a.db.handle);
+    return rc;
+}
