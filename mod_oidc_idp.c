@@ -40,15 +40,23 @@ typedef struct oidp_route_t {
 static const oidp_route_t routes[] = {
     {"oidc-idp-discovery", OIDP_GET, 1, oidp_discovery_handle},
     {"oidc-idp-jwks", OIDP_GET, 1, oidp_jwks_handle},
+    {"oidc-idp-authorize", OIDP_GET | OIDP_POST, 0, oidp_authorize_handle},
     {"oidc-idp-token", OIDP_POST, 1, oidp_token_handle},
+    {"oidc-idp-refresh", OIDP_POST, 1, oidp_refresh_handle},
+    {"oidc-idp-userinfo", OIDP_GET | OIDP_POST, 1, oidp_userinfo_handle},
+    {"oidc-idp-account", OIDP_GET, 1, oidp_account_handle},
     {"oidc-idp-introspect", OIDP_POST, 0, oidp_introspect_handle},
     {"oidc-idp-revoke", OIDP_POST, 1, oidp_revoke_handle},
+    {"oidc-idp-logout", OIDP_GET | OIDP_POST, 0, oidp_logout_handle},
 };
 
 /* CORS preflight and plain OPTIONS: what the endpoint allows, no body. */
 static int options(request_rec *r, const oidp_route_t *rt)
 {
-    const char *allow = (rt->methods & OIDP_GET) ? "GET, HEAD, OPTIONS" : "POST, OPTIONS";
+    const char *allow = (rt->methods & OIDP_GET) && (rt->methods & OIDP_POST)
+                            ? "GET, HEAD, POST, OPTIONS"
+                        : (rt->methods & OIDP_GET) ? "GET, HEAD, OPTIONS"
+                                                   : "POST, OPTIONS";
 
     apr_table_setn(r->headers_out, "Allow", allow);
     if (rt->cors) {
@@ -152,6 +160,13 @@ static const command_rec oidp_cmds[] = {
                   "An endpoint name and the path (or URL) advertised for it in discovery"),
     AP_INIT_TAKE1("OIDCIdPMaxRequestBody", oidp_cmd_max_body, NULL, RSRC_CONF,
                   "Largest accepted request body in bytes; default 65536"),
+    AP_INIT_TAKE1("OIDCIdPSessionLifetime", oidp_cmd_lifetime, OIDP_TTL_SESSION, RSRC_CONF,
+                  "How long a login lasts before the user must sign in again; default 24h"),
+    AP_INIT_TAKE1("OIDCIdPLoginTemplate", oidp_cmd_login_template, NULL, RSRC_CONF,
+                  "An HTML file replacing the login page ({{placeholders}} documented in "
+                  "conf/oidc_idp.conf.example)"),
+    AP_INIT_FLAG("OIDCIdPAllowPlainPKCE", oidp_cmd_plain_pkce, NULL, RSRC_CONF,
+                 "Accept code_challenge_method=plain (RFC 7636); default Off"),
     {NULL},
 };
 

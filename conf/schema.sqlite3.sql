@@ -83,6 +83,7 @@ CREATE TABLE IF NOT EXISTS oidp_token (
     jti        TEXT,
     grant_id   TEXT,                    -- all tokens of one grant, revoked together
     sid        TEXT,
+    claims     TEXT,                    -- the claims request (OIDC Core 5.5) for userinfo
     auth_time  INTEGER,
     issued_at  INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,

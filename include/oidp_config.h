@@ -22,6 +22,7 @@ typedef enum {
     OIDP_EP_JWKS,
     OIDP_EP_INTROSPECTION,
     OIDP_EP_REVOCATION,
+    OIDP_EP_END_SESSION,
     OIDP_EP__COUNT
 } oidp_endpoint_e;
 
@@ -37,6 +38,8 @@ typedef struct oidp_runtime_t {
     apr_size_t jwks_len;
 } oidp_runtime_t;
 
+struct oidp_tpl_t;
+
 typedef struct oidp_cfg_t {
     const char *issuer;                     /* OIDCIdPIssuer */
     apr_array_header_t *keys;               /* OIDCIdPSigningKey: oidp_key_t *, loaded
@@ -45,6 +48,9 @@ typedef struct oidp_cfg_t {
     int id_token_ttl;                       /* OIDCIdPIDTokenLifetime */
     int refresh_token_ttl;                  /* OIDCIdPRefreshTokenLifetime */
     int code_ttl;                           /* OIDCIdPCodeLifetime */
+    int session_ttl;                        /* OIDCIdPSessionLifetime */
+    int allow_plain_pkce;                   /* OIDCIdPAllowPlainPKCE */
+    struct oidp_tpl_t *login_template;      /* OIDCIdPLoginTemplate, compiled */
     const char *access_token_audience;      /* OIDCIdPAccessTokenAudience */
     const char *endpoint[OIDP_EP__COUNT];   /* OIDCIdPEndpoint name path */
     apr_off_t max_body;                     /* OIDCIdPMaxRequestBody */
@@ -56,6 +62,7 @@ typedef struct oidp_cfg_t {
 #define OIDP_DEFAULT_ID_TOKEN_TTL 3600
 #define OIDP_DEFAULT_REFRESH_TOKEN_TTL 2592000
 #define OIDP_DEFAULT_CODE_TTL 60
+#define OIDP_DEFAULT_SESSION_TTL 86400
 #define OIDP_DEFAULT_MAX_BODY 65536
 #define OIDP_MAX_TTL 31536000
 
@@ -68,12 +75,15 @@ const char *oidp_cmd_lifetime(cmd_parms *cmd, void *dcfg, const char *arg);
 const char *oidp_cmd_audience(cmd_parms *cmd, void *dcfg, const char *arg);
 const char *oidp_cmd_endpoint(cmd_parms *cmd, void *dcfg, const char *name, const char *path);
 const char *oidp_cmd_max_body(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *oidp_cmd_login_template(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *oidp_cmd_plain_pkce(cmd_parms *cmd, void *dcfg, int on);
 
 /* cmd->info values of oidp_cmd_lifetime */
 #define OIDP_TTL_ACCESS_TOKEN ((void *)1)
 #define OIDP_TTL_ID_TOKEN ((void *)2)
 #define OIDP_TTL_REFRESH_TOKEN ((void *)3)
 #define OIDP_TTL_CODE ((void *)4)
+#define OIDP_TTL_SESSION ((void *)5)
 
 const char *oidp_cfg_endpoint_name(oidp_endpoint_e ep);
 const char *oidp_cfg_endpoint_path(const oidp_cfg_t *c, oidp_endpoint_e ep);
@@ -81,6 +91,8 @@ int oidp_cfg_access_token_ttl(const oidp_cfg_t *c);
 int oidp_cfg_id_token_ttl(const oidp_cfg_t *c);
 int oidp_cfg_refresh_token_ttl(const oidp_cfg_t *c);
 int oidp_cfg_code_ttl(const oidp_cfg_t *c);
+int oidp_cfg_session_ttl(const oidp_cfg_t *c);
+int oidp_cfg_allow_plain_pkce(const oidp_cfg_t *c);
 apr_off_t oidp_cfg_max_body(const oidp_cfg_t *c);
 
 /* Checks what single directives cannot: an issuer needs a signing key with

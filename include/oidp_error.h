@@ -60,4 +60,16 @@ int oidp_error_json(request_rec *r, oidp_err_t e, const char *desc);
  * error (none for a request that carried no token), JSON body. */
 int oidp_error_bearer(request_rec *r, oidp_err_t e, const char *desc, int token_seen);
 
+struct oidp_cfg_t;
+
+/* An authorization error sent back to the client's verified redirect_uri
+ * (RFC 6749 4.1.2.1) with state echoed and iss (RFC 9207), in the response
+ * mode of the request. */
+int oidp_error_redirect(request_rec *r, const struct oidp_cfg_t *c, const char *redirect_uri,
+                        int mode, const char *state, oidp_err_t e, const char *desc);
+
+/* An HTML error page for a person, never a redirect: when the client or its
+ * redirect_uri cannot be trusted, or the browser is the only party. */
+int oidp_error_page(request_rec *r, const struct oidp_cfg_t *c, oidp_err_t e, const char *desc);
+
 #endif /* OIDP_ERROR_H */

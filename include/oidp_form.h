@@ -16,9 +16,12 @@
 /* Parses name=value pairs separated by '&' into out. Parameters without a
  * value count as omitted (RFC 6749 3.1). A name given twice, a malformed
  * percent escape, a NUL byte or an empty name fails with APR_EINVAL and a
- * static *err. */
+ * static *err. With bad == NULL parsing stops at the first error; otherwise
+ * it goes on (keeping the first value of a repeated name) and records the
+ * names at fault in bad, so that a caller can tell which parameters it can
+ * still trust. */
 apr_status_t oidp_form_parse(apr_hash_t *out, apr_pool_t *p, const char *data, apr_size_t len,
-                             const char **err);
+                             apr_hash_t *bad, const char **err);
 
 /* Percent-decoding with '+' as space. APR_EINVAL for a bad escape or %00. */
 apr_status_t oidp_form_urldecode(char **out, apr_pool_t *p, const char *s, apr_size_t len);

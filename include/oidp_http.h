@@ -18,6 +18,13 @@
 oidp_err_t oidp_http_body_params(apr_hash_t **params, request_rec *r, const oidp_cfg_t *cfg,
                                  const char **desc);
 
+/* The raw body, at most max bytes (BODY_TOO_LARGE beyond). */
+oidp_err_t oidp_http_read_body(char **data, apr_size_t *len, request_rec *r, apr_off_t max,
+                               const char **desc);
+
+/* Is the request body application/x-www-form-urlencoded? */
+int oidp_http_is_form(request_rec *r);
+
 /* Sends a JSON text. no_store adds Cache-Control: no-store and Pragma:
  * no-cache (token responses, RFC 6749 5.1); otherwise cache_secs, if > 0,
  * sets Cache-Control: public, max-age. Returns OK. */

@@ -22,8 +22,16 @@ typedef enum {
     OIDP_STMT_TOKEN_GET,
     OIDP_STMT_TOKEN_REVOKE,
     OIDP_STMT_TOKEN_REVOKE_GRANT,
+    OIDP_STMT_TOKEN_REDEEM,
     OIDP_STMT_USER_GET_BY_NAME,
     OIDP_STMT_USER_GET_BY_ID,
+    OIDP_STMT_CODE_INSERT,
+    OIDP_STMT_CODE_REDEEM,
+    OIDP_STMT_SESSION_INSERT,
+    OIDP_STMT_SESSION_GET,
+    OIDP_STMT_SESSION_END,
+    OIDP_STMT_CONSENT_GET,
+    OIDP_STMT_CONSENT_PUT,
     /* statements below are used by the admin tool only and are not
      * prepared by httpd */
     OIDP_STMT__HTTPD_COUNT,
@@ -40,6 +48,8 @@ typedef enum {
     OIDP_STMT_USER_DELETE,
     OIDP_STMT_USER_TOKENS_DELETE,
     OIDP_STMT_TOKEN_PURGE,
+    OIDP_STMT_CODE_PURGE,
+    OIDP_STMT_SESSION_PURGE,
     OIDP_STMT__COUNT
 } oidp_stmt_e;
 
@@ -112,17 +122,49 @@ typedef struct oidp_token_t {
     const char *kind;       /* OIDP_TOKEN_* */
     const char *client_id;
     const char *user_id;    /* NULL for client_credentials */
-    const char *username;   /* filled by oidp_store_token_get */
-    int user_disabled;      /* filled by oidp_store_token_get */
     const char *scope;
     const char *jti;
     const char *grant_id;   /* tokens of one grant are revoked together */
     const char *sid;
+    const char *claims;     /* claims request (JSON) or NULL */
     apr_int64_t auth_time;
     apr_int64_t issued_at;
     apr_int64_t expires_at;
-    int revoked;
+    int revoked;            /* a count: > 1 after a rotated refresh token is replayed */
+    /* filled by oidp_store_token_get */
+    const oidp_user_t *user;     /* NULL if none or deleted */
+    const char *client_dialect;  /* the client's claim dialect */
 } oidp_token_t;
+
+/* An authorization code (stored by hash, single use). */
+typedef struct oidp_code_t {
+    const char *code_hash;
+    const char *client_id;
+    const char *user_id;
+    const char *redirect_uri;
+    const char *scope;
+    const char *nonce;
+    const char *code_challenge;
+    const char *code_challenge_method;
+    const char *claims;
+    apr_int64_t auth_time;
+    const char *sid;
+    const char *grant_id;
+    apr_int64_t created_at;
+    apr_int64_t expires_at;
+    int used; /* after oidp_store_code_redeem: 1 on the first redemption */
+} oidp_code_t;
+
+/* A login session at the IdP: the browser's cookie holds only the sid. */
+typedef struct oidp_session_t {
+    const char *sid;
+    const char *user_id;
+    apr_int64_t auth_time;
+    apr_int64_t created_at;
+    apr_int64_t expires_at;
+    int ended;
+    const oidp_user_t *user; /* filled by oidp_store_session_get */
+} oidp_session_t;
 
 /* Results: APR_SUCCESS, APR_NOTFOUND (no such row), or APR_EGENERAL with
  * *err set to the driver's message (for the log, never for the client). */
@@ -149,11 +191,40 @@ apr_status_t oidp_store_token_insert(apr_pool_t *p, oidp_db_t *db, const oidp_to
  * client no longer exists. */
 apr_status_t oidp_store_token_get(oidp_token_t **t, apr_pool_t *p, oidp_db_t *db,
                                   const char *token_hash, const char **err);
+/* Marks a refresh token of this client used and returns it, atomically
+ * (one statement): t->revoked == 1 on its first use; more means it was
+ * already used or revoked (a replay). APR_NOTFOUND if this client has no
+ * such refresh token (another client's is left untouched). */
+apr_status_t oidp_store_token_redeem(oidp_token_t **t, apr_pool_t *p, oidp_db_t *db,
+                                     const char *token_hash, const char *client_id,
+                                     const char **err);
 apr_status_t oidp_store_token_revoke(apr_pool_t *p, oidp_db_t *db, const char *token_hash,
                                      const char **err);
 apr_status_t oidp_store_token_revoke_grant(apr_pool_t *p, oidp_db_t *db, const char *grant_id,
                                            const char **err);
-/* Deletes rows expired before `before`; *n is the number removed. */
+apr_status_t oidp_store_code_insert(apr_pool_t *p, oidp_db_t *db, const oidp_code_t *c,
+                                    const char **err);
+/* Marks the code used and returns it in one atomic statement: c->used is 1
+ * for the first redemption, more for a replay. APR_NOTFOUND if unknown. */
+apr_status_t oidp_store_code_redeem(oidp_code_t **c, apr_pool_t *p, oidp_db_t *db,
+                                    const char *code_hash, const char **err);
+
+apr_status_t oidp_store_session_insert(apr_pool_t *p, oidp_db_t *db, const oidp_session_t *s,
+                                       const char **err);
+/* The session with its user (APR_NOTFOUND if the sid or the user is gone). */
+apr_status_t oidp_store_session_get(oidp_session_t **s, apr_pool_t *p, oidp_db_t *db,
+                                    const char *sid, const char **err);
+apr_status_t oidp_store_session_end(apr_pool_t *p, oidp_db_t *db, const char *sid,
+                                    const char **err);
+
+/* The scope a user granted a client, or NULL. */
+apr_status_t oidp_store_consent_get(const char **scope, apr_pool_t *p, oidp_db_t *db,
+                                    const char *user_id, const char *client_id, const char **err);
+apr_status_t oidp_store_consent_put(apr_pool_t *p, oidp_db_t *db, const char *user_id,
+                                    const char *client_id, const char *scope, const char **err);
+
+/* Deletes tokens, codes and sessions expired before `before`; *n is the
+ * number of rows removed. */
 apr_status_t oidp_store_purge(int *n, apr_pool_t *p, oidp_db_t *db, apr_int64_t before,
                               const char **err);
 

@@ -19,6 +19,9 @@ typedef struct oidp_grant_t {
     apr_int64_t auth_time; /* 0 when no user authenticated */
     const char *sid;
     const char *grant_id;  /* tokens of one grant are revoked together */
+    const oidp_user_t *user; /* the user's record (user grants) */
+    const char *nonce;     /* from the authorization request */
+    const char *claims;    /* the claims request (JSON) or NULL */
 } oidp_grant_t;
 
 /* The audience of access tokens: OIDCIdPAccessTokenAudience, else the client. */
@@ -31,6 +34,17 @@ json_t *oidp_tokens_access_claims(const char *issuer, const char *aud, const oid
 /* Signs an access token with the first key and records its hash. */
 oidp_err_t oidp_tokens_access(const char **token, request_rec *r, const oidp_cfg_t *c,
                               oidp_db_t *db, const oidp_grant_t *g, const char **desc);
+
+/* The key that signs a client's ID tokens: its registered alg if a key has
+ * it, RS256 otherwise. */
+const oidp_key_t *oidp_tokens_id_token_key(const oidp_cfg_t *c, const oidp_client_t *client);
+
+/* A user grant's tokens and the response: the access token; a refresh token
+ * when the client may refresh and offline_access was granted (any user grant
+ * for a Casdoor-dialect client, as Casdoor does); an ID token when openid
+ * was granted and id_token is set. */
+int oidp_tokens_issue_user(request_rec *r, const oidp_cfg_t *c, oidp_db_t *db,
+                           const oidp_grant_t *g, int id_token);
 
 /* 200 with {"access_token","token_type":"Bearer","expires_in","scope",
  * "refresh_token"?,"id_token"?} and no-store. */

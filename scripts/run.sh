@@ -43,6 +43,9 @@ fi
 [ -s "$STATE/keys/signing-es256.pem" ] ||
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$STATE/keys/signing-es256.pem" 2>/dev/null
 
+[ -s "$STATE/keys/session-passphrase" ] ||
+    openssl rand -base64 32 > "$STATE/keys/session-passphrase"
+
 if [ ! -s "$CREDS" ]; then
     "$ADMIN" --db "$DB" init >/dev/null
     secret=$("$ADMIN" --db "$DB" client add demo --name "Demo application" \

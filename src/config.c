@@ -13,10 +13,12 @@
 #include "oidc_idp.h"
 #include "oidp_config.h"
 #include "oidp_endpoints.h"
+#include "oidp_pages.h"
+#include "oidp_session.h"
 #include "oidp_store_dbd.h"
 
 static const char *const endpoint_names[OIDP_EP__COUNT] = {
-    "authorization", "token", "userinfo", "jwks", "introspection", "revocation",
+    "authorization", "token", "userinfo", "jwks", "introspection", "revocation", "end_session",
 };
 
 /* Casdoor's paths where Casdoor has the endpoint, so that a migrated
@@ -24,6 +26,7 @@ static const char *const endpoint_names[OIDP_EP__COUNT] = {
 static const char *const endpoint_defaults[OIDP_EP__COUNT] = {
     "/login/oauth/authorize", "/api/login/oauth/access_token", "/api/userinfo",
     "/.well-known/jwks",      "/api/login/oauth/introspect",   "/revoke",
+    "/api/logout",
 };
 
 void *oidp_cfg_server_create(apr_pool_t *p, server_rec *s)
@@ -35,6 +38,8 @@ void *oidp_cfg_server_create(apr_pool_t *p, server_rec *s)
     c->id_token_ttl = OIDP_UNSET;
     c->refresh_token_ttl = OIDP_UNSET;
     c->code_ttl = OIDP_UNSET;
+    c->session_ttl = OIDP_UNSET;
+    c->allow_plain_pkce = OIDP_UNSET;
     c->max_body = OIDP_UNSET;
     return c;
 }
@@ -55,6 +60,9 @@ void *oidp_cfg_server_merge(apr_pool_t *p, void *basev, void *addv)
     c->id_token_ttl = MERGE_INT(id_token_ttl);
     c->refresh_token_ttl = MERGE_INT(refresh_token_ttl);
     c->code_ttl = MERGE_INT(code_ttl);
+    c->session_ttl = MERGE_INT(session_ttl);
+    c->allow_plain_pkce = MERGE_INT(allow_plain_pkce);
+    c->login_template = MERGE_PTR(login_template);
     c->access_token_audience = MERGE_PTR(access_token_audience);
     for (i = 0; i < OIDP_EP__COUNT; i++) {
         c->endpoint[i] = MERGE_PTR(endpoint[i]);
@@ -199,6 +207,9 @@ const char *oidp_cmd_lifetime(cmd_parms *cmd, void *dcfg, const char *arg)
     else if (cmd->info == OIDP_TTL_REFRESH_TOKEN) {
         c->refresh_token_ttl = v;
     }
+    else if (cmd->info == OIDP_TTL_SESSION) {
+        c->session_ttl = v;
+    }
     else {
         if (v > 600) {
             return apr_psprintf(cmd->pool, "%s: at most 600 seconds (RFC 6749 4.1.2)",
@@ -232,7 +243,7 @@ const char *oidp_cmd_endpoint(cmd_parms *cmd, void *dcfg, const char *name, cons
     if (i == OIDP_EP__COUNT) {
         return apr_psprintf(cmd->pool,
                             "%s: unknown endpoint '%s' (authorization, token, userinfo, jwks, "
-                            "introspection, revocation)",
+                            "introspection, revocation, end_session)",
                             cmd->cmd->name, name);
     }
     if (path[0] != '/' && strncasecmp(path, "https://", 8) != 0
@@ -260,6 +271,52 @@ const char *oidp_cmd_max_body(cmd_parms *cmd, void *dcfg, const char *arg)
                             cmd->cmd->name, arg);
     }
     cfg_of(cmd)->max_body = v;
+    return NULL;
+}
+
+const char *oidp_cmd_login_template(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *path = ap_server_root_relative(cmd->temp_pool, arg);
+    apr_file_t *f;
+    apr_finfo_t fi;
+    char *src;
+    apr_size_t n;
+    const char *why;
+
+    (void)dcfg;
+    if (!path || apr_file_open(&f, path, APR_FOPEN_READ, 0, cmd->temp_pool) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: cannot open '%s'", cmd->cmd->name, arg);
+    }
+    if (apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS || fi.size <= 0
+        || fi.size > 256 * 1024) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "%s: '%s' is empty or larger than 256 KiB", cmd->cmd->name,
+                            path);
+    }
+    n = (apr_size_t)fi.size;
+    src = apr_palloc(cmd->pool, n + 1);
+    if (apr_file_read_full(f, src, n, &n) != APR_SUCCESS) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "%s: cannot read '%s'", cmd->cmd->name, path);
+    }
+    apr_file_close(f);
+    src[n] = '\0';
+    why = oidp_tpl_compile(&cfg_of(cmd)->login_template, cmd->pool, src);
+    if (why) {
+        return apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, path, why);
+    }
+    if (!strstr(src, "{{hidden_fields}}") || !strstr(src, "{{form_action}}")) {
+        return apr_psprintf(cmd->pool, "%s: %s: the form needs {{form_action}} and "
+                                       "{{hidden_fields}}",
+                            cmd->cmd->name, path);
+    }
+    return NULL;
+}
+
+const char *oidp_cmd_plain_pkce(cmd_parms *cmd, void *dcfg, int on)
+{
+    (void)dcfg;
+    cfg_of(cmd)->allow_plain_pkce = on ? 1 : 0;
     return NULL;
 }
 
@@ -295,6 +352,16 @@ int oidp_cfg_refresh_token_ttl(const oidp_cfg_t *c)
 int oidp_cfg_code_ttl(const oidp_cfg_t *c)
 {
     return c->code_ttl != OIDP_UNSET ? c->code_ttl : OIDP_DEFAULT_CODE_TTL;
+}
+
+int oidp_cfg_session_ttl(const oidp_cfg_t *c)
+{
+    return c->session_ttl != OIDP_UNSET ? c->session_ttl : OIDP_DEFAULT_SESSION_TTL;
+}
+
+int oidp_cfg_allow_plain_pkce(const oidp_cfg_t *c)
+{
+    return c->allow_plain_pkce == 1;
 }
 
 apr_off_t oidp_cfg_max_body(const oidp_cfg_t *c)
@@ -373,6 +440,13 @@ int oidp_cfg_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, OIDP_LOGNO(00004) "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    if (!oidp_session_init()) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     OIDP_LOGNO(00012) "mod_session is not loaded: the authorization and logout "
+                                       "endpoints need mod_session, mod_session_cookie and "
+                                       "mod_session_crypto");
+    }
+    oidp_pages_init(pconf);
     for (sp = s; sp; sp = sp->next) {
         oidp_cfg_t *c = ap_get_module_config(sp->module_config, &oidc_idp_module);
         if (!c->issuer) {

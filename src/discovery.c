@@ -24,8 +24,11 @@ static json_t *strings(const char *const *v)
 
 static const char *const scopes[] = {"openid", "profile",        "email", "address",
                                      "phone",  "offline_access", NULL};
-static const char *const grant_types[] = {"client_credentials", NULL};
+static const char *const grant_types[] = {"authorization_code", "refresh_token",
+                                          "client_credentials", NULL};
 static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post", NULL};
+static const char *const token_auth_methods[] = {"client_secret_basic", "client_secret_post",
+                                                 "none", NULL};
 static const char *const claims[] = {
     "iss",   "sub",          "aud",         "exp",     "iat",           "auth_time",
     "nonce", "azp",          "at_hash",     "sid",     "name",          "given_name",
@@ -39,14 +42,22 @@ const char *oidp_discovery_build(apr_pool_t *p, const oidp_cfg_t *c, const oidp_
     int i;
 
     json_object_set_new(d, "issuer", json_string(c->issuer));
+    json_object_set_new(d, "authorization_endpoint",
+                        json_string(rt->endpoint_url[OIDP_EP_AUTHORIZATION]));
     json_object_set_new(d, "token_endpoint", json_string(rt->endpoint_url[OIDP_EP_TOKEN]));
+    json_object_set_new(d, "userinfo_endpoint", json_string(rt->endpoint_url[OIDP_EP_USERINFO]));
     json_object_set_new(d, "jwks_uri", json_string(rt->endpoint_url[OIDP_EP_JWKS]));
     json_object_set_new(d, "introspection_endpoint",
                         json_string(rt->endpoint_url[OIDP_EP_INTROSPECTION]));
     json_object_set_new(d, "revocation_endpoint",
                         json_string(rt->endpoint_url[OIDP_EP_REVOCATION]));
+    json_object_set_new(d, "end_session_endpoint",
+                        json_string(rt->endpoint_url[OIDP_EP_END_SESSION]));
     json_object_set_new(d, "scopes_supported", strings(scopes));
-    json_object_set_new(d, "response_types_supported", json_array());
+    json_object_set_new(d, "response_types_supported",
+                        strings((const char *const[]){"code", NULL}));
+    json_object_set_new(d, "response_modes_supported",
+                        strings((const char *const[]){"query", "fragment", "form_post", NULL}));
     json_object_set_new(d, "grant_types_supported", strings(grant_types));
     json_object_set_new(d, "subject_types_supported", strings((const char *const[]){"public", NULL}));
 
@@ -63,12 +74,21 @@ const char *oidp_discovery_build(apr_pool_t *p, const oidp_cfg_t *c, const oidp_
         }
     }
     json_object_set_new(d, "id_token_signing_alg_values_supported", algs);
-    json_object_set_new(d, "token_endpoint_auth_methods_supported", strings(auth_methods));
+    json_object_set_new(d, "token_endpoint_auth_methods_supported", strings(token_auth_methods));
     json_object_set_new(d, "introspection_endpoint_auth_methods_supported", strings(auth_methods));
     json_object_set_new(d, "revocation_endpoint_auth_methods_supported", strings(auth_methods));
     json_object_set_new(d, "code_challenge_methods_supported",
-                        strings((const char *const[]){"S256", NULL}));
+                        oidp_cfg_allow_plain_pkce(c)
+                            ? strings((const char *const[]){"S256", "plain", NULL})
+                            : strings((const char *const[]){"S256", NULL}));
     json_object_set_new(d, "claims_supported", strings(claims));
+    json_object_set_new(d, "claims_parameter_supported", json_true());
+    json_object_set_new(d, "request_parameter_supported", json_false());
+    json_object_set_new(d, "request_uri_parameter_supported", json_false());
+    json_object_set_new(d, "authorization_response_iss_parameter_supported", json_true());
+    json_object_set_new(d, "prompt_values_supported",
+                        strings((const char *const[]){"none", "login", "consent",
+                                                      "select_account", NULL}));
     return oidp_json_dump(p, d, NULL);
 }
 

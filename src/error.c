@@ -10,6 +10,8 @@
 #include "oidc_idp.h"
 #include "oidp_error.h"
 #include "oidp_http.h"
+#include "oidp_pages.h"
+#include "oidp_redirect.h"
 
 /* Indexed by oidp_err_t. status: as a JSON error (RFC 6749 5.2 and the
  * HTTP-level cases); bearer: as an RFC 6750 error; redirect: an
@@ -134,4 +136,34 @@ int oidp_error_bearer(request_rec *r, oidp_err_t e, const char *desc, int token_
         apr_table_setn(r->headers_out, "WWW-Authenticate", hdr);
     }
     return oidp_http_send_json(r, ei->bearer_status, body, len, 1, 0);
+}
+
+int oidp_error_redirect(request_rec *r, const oidp_cfg_t *c, const char *redirect_uri, int mode,
+                        const char *state, oidp_err_t e, const char *desc)
+{
+    const oidp_err_info_t *ei = oidp_error_info(e);
+    oidp_params_t *ps = oidp_params_make(r->pool);
+
+    oidp_params_add(ps, "error", ei->code);
+    if (desc && *desc) {
+        oidp_params_add(ps, "error_description", desc_clean(r->pool, desc));
+    }
+    oidp_params_add(ps, "state", state);
+    oidp_params_add(ps, "iss", c->issuer);
+    return oidp_pages_authz_response(r, c, redirect_uri, mode, ps);
+}
+
+int oidp_error_page(request_rec *r, const oidp_cfg_t *c, oidp_err_t e, const char *desc)
+{
+    const oidp_err_info_t *ei = oidp_error_info(e);
+    const char *values[OIDP_PH__COUNT] = {NULL};
+
+    values[OIDP_PH_TITLE] = ei->status >= 500 ? "Sign-in is unavailable" : "Sign-in failed";
+    values[OIDP_PH_MESSAGE] = desc ? desc : "The request could not be completed.";
+    values[OIDP_PH_CODE] = ei->code;
+    if (ei->status >= 500) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OIDP_LOGNO(00013) "%s: %s", ei->code,
+                      desc ? desc : "");
+    }
+    return oidp_pages_send(r, c, OIDP_PAGE_ERROR, ei->status, values, NULL);
 }

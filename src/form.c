@@ -61,13 +61,15 @@ apr_status_t oidp_form_urldecode(char **out, apr_pool_t *p, const char *s, apr_s
 }
 
 apr_status_t oidp_form_parse(apr_hash_t *out, apr_pool_t *p, const char *data, apr_size_t len,
-                             const char **err)
+                             apr_hash_t *bad, const char **err)
 {
     apr_size_t i = 0;
+    apr_status_t rv = APR_SUCCESS;
 
     while (i < len) {
         apr_size_t start = i, eq = (apr_size_t)-1;
-        char *name, *value;
+        char *name = NULL, *value = NULL;
+        const char *why = NULL;
 
         while (i < len && data[i] != '&') {
             if (data[i] == '=' && eq == (apr_size_t)-1) {
@@ -78,31 +80,43 @@ apr_status_t oidp_form_parse(apr_hash_t *out, apr_pool_t *p, const char *data, a
         if (i > start) {
             apr_size_t nend = eq == (apr_size_t)-1 ? i : eq;
             if (nend == start) {
-                *err = "a parameter has no name";
-                return APR_EINVAL;
+                why = "a parameter has no name";
             }
-            if (oidp_form_urldecode(&name, p, data + start, nend - start) != APR_SUCCESS
-                || (eq != (apr_size_t)-1
-                    && oidp_form_urldecode(&value, p, data + eq + 1, i - eq - 1) != APR_SUCCESS)) {
-                *err = "malformed percent-encoding";
-                return APR_EINVAL;
+            else if (oidp_form_urldecode(&name, p, data + start, nend - start) != APR_SUCCESS) {
+                why = "malformed percent-encoding";
             }
-            if (eq == (apr_size_t)-1) {
+            else if (eq != (apr_size_t)-1
+                     && oidp_form_urldecode(&value, p, data + eq + 1, i - eq - 1) != APR_SUCCESS) {
+                why = "malformed percent-encoding";
+            }
+            if (!why && !value) {
                 value = "";
             }
             /* RFC 6749 3.1: a parameter without a value counts as omitted;
              * 3.1 / 3.2: none may be included more than once. */
-            if (*value) {
-                if (apr_hash_get(out, name, APR_HASH_KEY_STRING)) {
-                    *err = "a parameter is repeated";
+            if (!why && *value && apr_hash_get(out, name, APR_HASH_KEY_STRING)) {
+                why = "a parameter is repeated";
+            }
+            if (why) {
+                if (!bad) {
+                    *err = why;
                     return APR_EINVAL;
                 }
+                if (rv == APR_SUCCESS) {
+                    *err = why;
+                    rv = APR_EINVAL;
+                }
+                if (name) {
+                    apr_hash_set(bad, name, APR_HASH_KEY_STRING, why);
+                }
+            }
+            else if (*value) {
                 apr_hash_set(out, name, APR_HASH_KEY_STRING, value);
             }
         }
         i++; /* skip '&' */
     }
-    return APR_SUCCESS;
+    return rv;
 }
 
 char *oidp_form_urlencode(apr_pool_t *p, const char *s)

@@ -25,7 +25,7 @@ static int media_type_is(const char *ct, const char *want)
 }
 
 /* Reads the whole request body, at most max bytes. */
-static oidp_err_t read_body(char **data, apr_size_t *len, request_rec *r, apr_off_t max,
+oidp_err_t oidp_http_read_body(char **data, apr_size_t *len, request_rec *r, apr_off_t max,
                             const char **desc)
 {
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
@@ -102,6 +102,12 @@ static oidp_err_t read_body(char **data, apr_size_t *len, request_rec *r, apr_of
     return OIDP_OK;
 }
 
+int oidp_http_is_form(request_rec *r)
+{
+    return media_type_is(apr_table_get(r->headers_in, "Content-Type"),
+                         "application/x-www-form-urlencoded");
+}
+
 oidp_err_t oidp_http_body_params(apr_hash_t **params, request_rec *r, const oidp_cfg_t *cfg,
                                  const char **desc)
 {
@@ -119,7 +125,7 @@ oidp_err_t oidp_http_body_params(apr_hash_t **params, request_rec *r, const oidp
         *desc = "the body must be application/x-www-form-urlencoded";
         return OIDP_ERR_INVALID_REQUEST;
     }
-    e = read_body(&data, &len, r, oidp_cfg_max_body(cfg), desc);
+    e = oidp_http_read_body(&data, &len, r, oidp_cfg_max_body(cfg), desc);
     if (e != OIDP_OK) {
         return e;
     }
@@ -130,7 +136,8 @@ oidp_err_t oidp_http_body_params(apr_hash_t **params, request_rec *r, const oidp
     if (len > 0 && json && oidp_form_json_params(*params, r->pool, data, len, desc) != APR_SUCCESS) {
         return OIDP_ERR_INVALID_REQUEST;
     }
-    if (len > 0 && !json && oidp_form_parse(*params, r->pool, data, len, desc) != APR_SUCCESS) {
+    if (len > 0 && !json
+        && oidp_form_parse(*params, r->pool, data, len, NULL, desc) != APR_SUCCESS) {
         return OIDP_ERR_INVALID_REQUEST;
     }
     return OIDP_OK;

@@ -21,7 +21,7 @@ static int token_active(const oidp_token_t *t, apr_int64_t now)
         return 0;
     }
     /* a user token needs its user, still enabled */
-    return !t->user_id || (t->username && !t->user_disabled);
+    return !t->user_id || (t->user && !t->user->disabled);
 }
 
 static int respond(request_rec *r, json_t *j)
@@ -75,8 +75,8 @@ int oidp_introspect_handle(request_rec *r, const oidp_cfg_t *c)
     if (*t->scope) {
         json_object_set_new(j, "scope", json_string(t->scope));
     }
-    if (t->username) {
-        json_object_set_new(j, "username", json_string(t->username));
+    if (t->user) {
+        json_object_set_new(j, "username", json_string(t->user->username));
     }
     if (strcmp(t->kind, OIDP_TOKEN_ACCESS) == 0) {
         json_object_set_new(j, "token_type", json_string("Bearer"));

@@ -7,6 +7,7 @@
 
 #include <apr_dbd.h>
 #include <apr_strings.h>
+#include <apr_time.h>
 
 #include "oidp_store.h"
 
@@ -16,32 +17,67 @@
 #define CLIENT_FROM \
     " FROM oidp_client c LEFT JOIN oidp_client_uri u ON u.client_id = c.client_id"
 
-#define USER_COLS                                                                        \
-    "id, username, password_hash, name, given_name, family_name, email, email_verified, " \
-    "phone_number, phone_number_verified, address_formatted, address_street, "           \
-    "address_locality, address_region, address_postal_code, address_country, picture, "  \
-    "locale, groups, disabled, created_at, updated_at"
+/* the user's columns, with a table prefix ("" or "u.") */
+#define UCOLS(t)                                                                           \
+    t "id, " t "username, " t "password_hash, " t "name, " t "given_name, " t "family_name, " \
+    t "email, " t "email_verified, " t "phone_number, " t "phone_number_verified, "          \
+    t "address_formatted, " t "address_street, " t "address_locality, " t "address_region, " \
+    t "address_postal_code, " t "address_country, " t "picture, " t "locale, " t "groups, "  \
+    t "disabled, " t "created_at, " t "updated_at"
+#define USER_COLS UCOLS("")
 #define USER_NCOLS 22
+
+#define TOKEN_COLS                                                                        \
+    "t.token_hash, t.kind, t.client_id, t.user_id, t.scope, t.jti, t.grant_id, t.sid, "   \
+    "t.claims, t.auth_time, t.issued_at, t.expires_at, t.revoked"
+#define TOKEN_NCOLS 13
+
+#define CODE_COLS                                                                         \
+    "code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge, "         \
+    "code_challenge_method, claims, auth_time, sid, grant_id, created_at, expires_at, used"
 
 static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
     {OIDP_STMT_CLIENT_GET, "oidp_client_get",
      "SELECT " CLIENT_COLS CLIENT_FROM " WHERE c.client_id = %s ORDER BY u.kind, u.uri"},
     {OIDP_STMT_TOKEN_INSERT, "oidp_token_insert",
      "INSERT INTO oidp_token (token_hash, kind, client_id, user_id, scope, jti, grant_id, sid, "
-     "auth_time, issued_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"},
+     "claims, auth_time, issued_at, expires_at) "
+     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"},
     {OIDP_STMT_TOKEN_GET, "oidp_token_get",
-     "SELECT t.token_hash, t.kind, t.client_id, t.user_id, t.scope, t.jti, t.grant_id, t.sid, "
-     "t.auth_time, t.issued_at, t.expires_at, t.revoked, u.username, u.disabled "
-     "FROM oidp_token t JOIN oidp_client c ON c.client_id = t.client_id "
+     "SELECT " TOKEN_COLS ", c.claim_dialect, " UCOLS("u.")
+     " FROM oidp_token t JOIN oidp_client c ON c.client_id = t.client_id "
      "LEFT JOIN oidp_user u ON u.id = t.user_id WHERE t.token_hash = %s"},
     {OIDP_STMT_TOKEN_REVOKE, "oidp_token_revoke",
      "UPDATE oidp_token SET revoked = 1 WHERE token_hash = %s"},
     {OIDP_STMT_TOKEN_REVOKE_GRANT, "oidp_token_revoke_grant",
      "UPDATE oidp_token SET revoked = 1 WHERE grant_id = %s"},
+    {OIDP_STMT_TOKEN_REDEEM, "oidp_token_redeem",
+     "UPDATE oidp_token SET revoked = revoked + 1 "
+     "WHERE token_hash = %s AND kind = 'refresh' AND client_id = %s "
+     "RETURNING token_hash, kind, client_id, user_id, scope, jti, grant_id, sid, claims, "
+     "auth_time, issued_at, expires_at, revoked"},
     {OIDP_STMT_USER_GET_BY_NAME, "oidp_user_get_by_name",
      "SELECT " USER_COLS " FROM oidp_user WHERE username = %s"},
     {OIDP_STMT_USER_GET_BY_ID, "oidp_user_get_by_id",
      "SELECT " USER_COLS " FROM oidp_user WHERE id = %s"},
+    {OIDP_STMT_CODE_INSERT, "oidp_code_insert",
+     "INSERT INTO oidp_code (" CODE_COLS ") "
+     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0)"},
+    {OIDP_STMT_CODE_REDEEM, "oidp_code_redeem",
+     "UPDATE oidp_code SET used = used + 1 WHERE code_hash = %s RETURNING " CODE_COLS},
+    {OIDP_STMT_SESSION_INSERT, "oidp_session_insert",
+     "INSERT INTO oidp_session (sid, user_id, auth_time, created_at, expires_at) "
+     "VALUES (%s, %s, %s, %s, %s)"},
+    {OIDP_STMT_SESSION_GET, "oidp_session_get",
+     "SELECT s.sid, s.user_id, s.auth_time, s.created_at, s.expires_at, s.ended, " UCOLS("u.")
+     " FROM oidp_session s JOIN oidp_user u ON u.id = s.user_id WHERE s.sid = %s"},
+    {OIDP_STMT_SESSION_END, "oidp_session_end", "UPDATE oidp_session SET ended = 1 WHERE sid = %s"},
+    {OIDP_STMT_CONSENT_GET, "oidp_consent_get",
+     "SELECT scope FROM oidp_consent WHERE user_id = %s AND client_id = %s"},
+    {OIDP_STMT_CONSENT_PUT, "oidp_consent_put",
+     "INSERT INTO oidp_consent (user_id, client_id, scope, granted_at) VALUES (%s, %s, %s, %s) "
+     "ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, "
+     "granted_at = excluded.granted_at"},
 
     {OIDP_STMT_CLIENT_LIST, "oidp_client_list",
      "SELECT " CLIENT_COLS CLIENT_FROM " ORDER BY c.client_id, u.kind, u.uri"},
@@ -75,6 +111,9 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
     {OIDP_STMT_USER_TOKENS_DELETE, "oidp_user_tokens_delete",
      "DELETE FROM oidp_token WHERE user_id = %s"},
     {OIDP_STMT_TOKEN_PURGE, "oidp_token_purge", "DELETE FROM oidp_token WHERE expires_at < %s"},
+    {OIDP_STMT_CODE_PURGE, "oidp_code_purge", "DELETE FROM oidp_code WHERE expires_at < %s"},
+    {OIDP_STMT_SESSION_PURGE, "oidp_session_purge",
+     "DELETE FROM oidp_session WHERE expires_at < %s"},
 };
 
 const oidp_stmt_def_t *oidp_store_stmt_def(oidp_stmt_e id)
@@ -310,32 +349,38 @@ apr_status_t oidp_store_client_delete(apr_pool_t *p, oidp_db_t *db, const char *
 /* ------------------------------------------------------------------ */
 /* users */
 
-static oidp_user_t *user_from_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
+/* The UCOLS columns starting at column o; NULL when the row has no user
+ * (a LEFT JOIN that found none). */
+static oidp_user_t *user_from_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row, int o)
 {
-    oidp_user_t *u = apr_pcalloc(p, sizeof(*u));
+    oidp_user_t *u;
 
-    u->id = col(p, db, row, 0);
-    u->username = col(p, db, row, 1);
-    u->password_hash = col(p, db, row, 2);
-    u->name = col(p, db, row, 3);
-    u->given_name = col(p, db, row, 4);
-    u->family_name = col(p, db, row, 5);
-    u->email = col(p, db, row, 6);
-    u->email_verified = col_flag(db, row, 7);
-    u->phone_number = col(p, db, row, 8);
-    u->phone_number_verified = col_flag(db, row, 9);
-    u->address_formatted = col(p, db, row, 10);
-    u->address_street = col(p, db, row, 11);
-    u->address_locality = col(p, db, row, 12);
-    u->address_region = col(p, db, row, 13);
-    u->address_postal_code = col(p, db, row, 14);
-    u->address_country = col(p, db, row, 15);
-    u->picture = col(p, db, row, 16);
-    u->locale = col(p, db, row, 17);
-    u->groups = col(p, db, row, 18);
-    u->disabled = col_flag(db, row, 19);
-    u->created_at = col_int(db, row, 20);
-    u->updated_at = col_int(db, row, 21);
+    if (!apr_dbd_get_entry(db->driver, row, o)) {
+        return NULL;
+    }
+    u = apr_pcalloc(p, sizeof(*u));
+    u->id = col(p, db, row, o + 0);
+    u->username = col(p, db, row, o + 1);
+    u->password_hash = col(p, db, row, o + 2);
+    u->name = col(p, db, row, o + 3);
+    u->given_name = col(p, db, row, o + 4);
+    u->family_name = col(p, db, row, o + 5);
+    u->email = col(p, db, row, o + 6);
+    u->email_verified = col_flag(db, row, o + 7);
+    u->phone_number = col(p, db, row, o + 8);
+    u->phone_number_verified = col_flag(db, row, o + 9);
+    u->address_formatted = col(p, db, row, o + 10);
+    u->address_street = col(p, db, row, o + 11);
+    u->address_locality = col(p, db, row, o + 12);
+    u->address_region = col(p, db, row, o + 13);
+    u->address_postal_code = col(p, db, row, o + 14);
+    u->address_country = col(p, db, row, o + 15);
+    u->picture = col(p, db, row, o + 16);
+    u->locale = col(p, db, row, o + 17);
+    u->groups = col(p, db, row, o + 18);
+    u->disabled = col_flag(db, row, o + 19);
+    u->created_at = col_int(db, row, o + 20);
+    u->updated_at = col_int(db, row, o + 21);
     return u;
 }
 
@@ -355,7 +400,7 @@ apr_status_t oidp_store_user_get(oidp_user_t **u, apr_pool_t *p, oidp_db_t *db,
     /* drain to the end so that the driver releases the statement */
     while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
         if (!*u) {
-            *u = user_from_row(p, db, row);
+            *u = user_from_row(p, db, row, 0);
         }
     }
     return *u ? APR_SUCCESS : APR_NOTFOUND;
@@ -373,7 +418,7 @@ apr_status_t oidp_store_user_list(apr_array_header_t **users, apr_pool_t *p, oid
         return rv;
     }
     while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
-        APR_ARRAY_PUSH(*users, oidp_user_t *) = user_from_row(p, db, row);
+        APR_ARRAY_PUSH(*users, oidp_user_t *) = user_from_row(p, db, row, 0);
     }
     return APR_SUCCESS;
 }
@@ -415,11 +460,35 @@ apr_status_t oidp_store_user_delete(apr_pool_t *p, oidp_db_t *db, const char *id
 apr_status_t oidp_store_token_insert(apr_pool_t *p, oidp_db_t *db, const oidp_token_t *t,
                                      const char **err)
 {
-    const char *args[11] = {t->token_hash, t->kind, t->client_id, t->user_id, t->scope, t->jti,
-                            t->grant_id, t->sid, t->auth_time ? i64s(p, t->auth_time) : NULL,
-                            i64s(p, t->issued_at), i64s(p, t->expires_at)};
+    const char *args[12] = {t->token_hash, t->kind, t->client_id, t->user_id, t->scope, t->jti,
+                            t->grant_id, t->sid, t->claims,
+                            t->auth_time ? i64s(p, t->auth_time) : NULL, i64s(p, t->issued_at),
+                            i64s(p, t->expires_at)};
 
-    return run_query(NULL, p, db, OIDP_STMT_TOKEN_INSERT, 11, args, err);
+    return run_query(NULL, p, db, OIDP_STMT_TOKEN_INSERT, 12, args, err);
+}
+
+static oidp_token_t *token_from_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
+{
+    oidp_token_t *k = apr_pcalloc(p, sizeof(*k));
+
+    k->token_hash = col(p, db, row, 0);
+    k->kind = col(p, db, row, 1);
+    k->client_id = col(p, db, row, 2);
+    k->user_id = col(p, db, row, 3);
+    k->scope = col(p, db, row, 4);
+    k->jti = col(p, db, row, 5);
+    k->grant_id = col(p, db, row, 6);
+    k->sid = col(p, db, row, 7);
+    k->claims = col(p, db, row, 8);
+    k->auth_time = col_int(db, row, 9);
+    k->issued_at = col_int(db, row, 10);
+    k->expires_at = col_int(db, row, 11);
+    k->revoked = (int)col_int(db, row, 12);
+    if (!k->scope) {
+        k->scope = "";
+    }
+    return k;
 }
 
 apr_status_t oidp_store_token_get(oidp_token_t **t, apr_pool_t *p, oidp_db_t *db,
@@ -435,26 +504,32 @@ apr_status_t oidp_store_token_get(oidp_token_t **t, apr_pool_t *p, oidp_db_t *db
         return rv;
     }
     while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
-        oidp_token_t *k;
-        if (*t) {
-            continue;
+        if (!*t) {
+            *t = token_from_row(p, db, row);
+            (*t)->client_dialect = col(p, db, row, TOKEN_NCOLS);
+            (*t)->user = user_from_row(p, db, row, TOKEN_NCOLS + 1);
         }
-        k = apr_pcalloc(p, sizeof(*k));
-        k->token_hash = col(p, db, row, 0);
-        k->kind = col(p, db, row, 1);
-        k->client_id = col(p, db, row, 2);
-        k->user_id = col(p, db, row, 3);
-        k->scope = col(p, db, row, 4);
-        k->jti = col(p, db, row, 5);
-        k->grant_id = col(p, db, row, 6);
-        k->sid = col(p, db, row, 7);
-        k->auth_time = col_int(db, row, 8);
-        k->issued_at = col_int(db, row, 9);
-        k->expires_at = col_int(db, row, 10);
-        k->revoked = col_flag(db, row, 11);
-        k->username = col(p, db, row, 12);
-        k->user_disabled = col_flag(db, row, 13);
-        *t = k;
+    }
+    return *t ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+apr_status_t oidp_store_token_redeem(oidp_token_t **t, apr_pool_t *p, oidp_db_t *db,
+                                     const char *token_hash, const char *client_id,
+                                     const char **err)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[2] = {token_hash, client_id};
+    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_TOKEN_REDEEM, 2, args, err);
+
+    *t = NULL;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        if (!*t) {
+            *t = token_from_row(p, db, row);
+        }
     }
     return *t ? APR_SUCCESS : APR_NOTFOUND;
 }
@@ -476,8 +551,149 @@ apr_status_t oidp_store_token_revoke_grant(apr_pool_t *p, oidp_db_t *db, const c
 apr_status_t oidp_store_purge(int *n, apr_pool_t *p, oidp_db_t *db, apr_int64_t before,
                               const char **err)
 {
+    static const oidp_stmt_e purge[] = {OIDP_STMT_TOKEN_PURGE, OIDP_STMT_CODE_PURGE,
+                                        OIDP_STMT_SESSION_PURGE};
     const char *args[1] = {i64s(p, before)};
-    return run_query(n, p, db, OIDP_STMT_TOKEN_PURGE, 1, args, err);
+    size_t i;
+
+    *n = 0;
+    for (i = 0; i < sizeof(purge) / sizeof(purge[0]); i++) {
+        int k = 0;
+        apr_status_t rv = run_query(&k, p, db, purge[i], 1, args, err);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        *n += k;
+    }
+    return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* codes */
+
+apr_status_t oidp_store_code_insert(apr_pool_t *p, oidp_db_t *db, const oidp_code_t *c,
+                                    const char **err)
+{
+    const char *args[14] = {c->code_hash, c->client_id, c->user_id, c->redirect_uri, c->scope,
+                            c->nonce, c->code_challenge, c->code_challenge_method, c->claims,
+                            i64s(p, c->auth_time), c->sid, c->grant_id, i64s(p, c->created_at),
+                            i64s(p, c->expires_at)};
+
+    return run_query(NULL, p, db, OIDP_STMT_CODE_INSERT, 14, args, err);
+}
+
+apr_status_t oidp_store_code_redeem(oidp_code_t **c, apr_pool_t *p, oidp_db_t *db,
+                                    const char *code_hash, const char **err)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[1] = {code_hash};
+    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_CODE_REDEEM, 1, args, err);
+
+    *c = NULL;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        oidp_code_t *k;
+        if (*c) {
+            continue;
+        }
+        k = apr_pcalloc(p, sizeof(*k));
+        k->code_hash = col(p, db, row, 0);
+        k->client_id = col(p, db, row, 1);
+        k->user_id = col(p, db, row, 2);
+        k->redirect_uri = col(p, db, row, 3);
+        k->scope = col(p, db, row, 4);
+        k->nonce = col(p, db, row, 5);
+        k->code_challenge = col(p, db, row, 6);
+        k->code_challenge_method = col(p, db, row, 7);
+        k->claims = col(p, db, row, 8);
+        k->auth_time = col_int(db, row, 9);
+        k->sid = col(p, db, row, 10);
+        k->grant_id = col(p, db, row, 11);
+        k->created_at = col_int(db, row, 12);
+        k->expires_at = col_int(db, row, 13);
+        k->used = (int)col_int(db, row, 14);
+        *c = k;
+    }
+    return *c ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+/* ------------------------------------------------------------------ */
+/* sessions and consents */
+
+apr_status_t oidp_store_session_insert(apr_pool_t *p, oidp_db_t *db, const oidp_session_t *s,
+                                       const char **err)
+{
+    const char *args[5] = {s->sid, s->user_id, i64s(p, s->auth_time), i64s(p, s->created_at),
+                           i64s(p, s->expires_at)};
+
+    return run_query(NULL, p, db, OIDP_STMT_SESSION_INSERT, 5, args, err);
+}
+
+apr_status_t oidp_store_session_get(oidp_session_t **s, apr_pool_t *p, oidp_db_t *db,
+                                    const char *sid, const char **err)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[1] = {sid};
+    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_SESSION_GET, 1, args, err);
+
+    *s = NULL;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        oidp_session_t *k;
+        if (*s) {
+            continue;
+        }
+        k = apr_pcalloc(p, sizeof(*k));
+        k->sid = col(p, db, row, 0);
+        k->user_id = col(p, db, row, 1);
+        k->auth_time = col_int(db, row, 2);
+        k->created_at = col_int(db, row, 3);
+        k->expires_at = col_int(db, row, 4);
+        k->ended = col_flag(db, row, 5);
+        k->user = user_from_row(p, db, row, 6);
+        *s = k;
+    }
+    return *s ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+apr_status_t oidp_store_session_end(apr_pool_t *p, oidp_db_t *db, const char *sid,
+                                    const char **err)
+{
+    const char *args[1] = {sid};
+    return run_query(NULL, p, db, OIDP_STMT_SESSION_END, 1, args, err);
+}
+
+apr_status_t oidp_store_consent_get(const char **scope, apr_pool_t *p, oidp_db_t *db,
+                                    const char *user_id, const char *client_id, const char **err)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[2] = {user_id, client_id};
+    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_CONSENT_GET, 2, args, err);
+
+    *scope = NULL;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        if (!*scope) {
+            *scope = col(p, db, row, 0);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t oidp_store_consent_put(apr_pool_t *p, oidp_db_t *db, const char *user_id,
+                                    const char *client_id, const char *scope, const char **err)
+{
+    const char *args[4] = {user_id, client_id, scope, i64s(p, (apr_int64_t)apr_time_sec(apr_time_now()))};
+    return run_query(NULL, p, db, OIDP_STMT_CONSENT_PUT, 4, args, err);
 }
 
 /* ------------------------------------------------------------------ */

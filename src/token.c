@@ -9,20 +9,13 @@
 #include "oidp_client_auth.h"
 #include "oidp_endpoints.h"
 #include "oidp_form.h"
+#include "oidp_grants.h"
 #include "oidp_http.h"
 #include "oidp_store_dbd.h"
 #include "oidp_tokens.h"
 #include "oidp_util.h"
 
-typedef struct token_req_t {
-    request_rec *r;
-    const oidp_cfg_t *cfg;
-    oidp_db_t *db;
-    const oidp_client_t *client;
-    apr_hash_t *params;
-} token_req_t;
-
-typedef int grant_fn(token_req_t *t);
+typedef int grant_fn(oidp_token_req_t *t);
 
 /* Scopes that only make sense with a user; never granted to a client acting
  * for itself. */
@@ -44,7 +37,7 @@ static int is_user_scope(const char *s)
 /* RFC 6749 4.4: the client acts for itself. Requested scopes must be among
  * the client's; user scopes are dropped (3.3 lets the server grant less and
  * say so in "scope"); no scope means every non-user scope of the client. */
-static int grant_client_credentials(token_req_t *t)
+int oidp_grant_client_credentials(oidp_token_req_t *t)
 {
     const char *scope = oidp_param(t->params, "scope");
     apr_array_header_t *allowed = oidp_scope_parse(t->r->pool, t->client->scopes);
@@ -83,12 +76,16 @@ static const struct {
     grant_fn *fn;
     int public_ok; /* may a public client use it? */
 } grants[] = {
-    {"client_credentials", grant_client_credentials, 0},
+    {"authorization_code", oidp_grant_authorization_code, 1},
+    {"refresh_token", oidp_grant_refresh_token, 1},
+    {"client_credentials", oidp_grant_client_credentials, 0},
 };
 
-int oidp_token_handle(request_rec *r, const oidp_cfg_t *c)
+/* default_grant: Casdoor's /api/login/oauth/refresh_token takes the refresh
+ * grant without a grant_type. */
+static int token(request_rec *r, const oidp_cfg_t *c, const char *default_grant)
 {
-    token_req_t t = {r, c, NULL, NULL, NULL};
+    oidp_token_req_t t = {r, c, NULL, NULL, NULL};
     const char *gt, *desc = NULL;
     oidp_err_t e;
     size_t i;
@@ -98,6 +95,13 @@ int oidp_token_handle(request_rec *r, const oidp_cfg_t *c)
         return oidp_error_json(r, e, desc);
     }
     gt = oidp_param(t.params, "grant_type");
+    if (!gt) {
+        gt = default_grant;
+    }
+    else if (default_grant && strcmp(gt, default_grant) != 0) {
+        return oidp_error_json(r, OIDP_ERR_UNSUPPORTED_GRANT_TYPE,
+                               "this endpoint takes only the refresh_token grant");
+    }
     if (!gt) {
         return oidp_error_json(r, OIDP_ERR_INVALID_REQUEST, "grant_type is missing");
     }
@@ -124,4 +128,14 @@ int oidp_token_handle(request_rec *r, const oidp_cfg_t *c)
                                "the client is not allowed to use this grant type");
     }
     return grants[i].fn(&t);
+}
+
+int oidp_token_handle(request_rec *r, const oidp_cfg_t *c)
+{
+    return token(r, c, NULL);
+}
+
+int oidp_refresh_handle(request_rec *r, const oidp_cfg_t *c)
+{
+    return token(r, c, "refresh_token");
 }

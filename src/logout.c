@@ -1,0 +1,119 @@
+/*
+ * RP-Initiated Logout 1.0 (the end_session_endpoint, and Casdoor's
+ * /api/logout): ends the login session here (and so on every node sharing
+ * the database), then returns to the client's registered
+ * post_logout_redirect_uri with state, or shows "signed out". An
+ * unverifiable hint or an unregistered URI is an error page, never a
+ * redirect.
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <httpd.h>
+#include <http_protocol.h>
+
+#include "oidp_endpoints.h"
+#include "oidp_form.h"
+#include "oidp_http.h"
+#include "oidp_jose.h"
+#include "oidp_pages.h"
+#include "oidp_redirect.h"
+#include "oidp_session.h"
+#include "oidp_store_dbd.h"
+#include "oidp_util.h"
+
+/* The client an ID token (or, as Casdoor's clients send, an access token)
+ * was issued to, if it is ours. */
+static const char *hint_client(request_rec *r, const oidp_cfg_t *c, const char *hint)
+{
+    const char *header, *payload, *err = NULL, *iss = NULL, *who = NULL;
+    json_t *j, *aud;
+
+    if (oidp_jose_verify(&header, &payload, r->pool, c->rt->keys, hint, &err) != APR_SUCCESS) {
+        return NULL;
+    }
+    j = oidp_json_bind(r->pool, json_loads(payload, 0, NULL));
+    if (!j || json_unpack(j, "{s:s}", "iss", &iss) != 0 || strcmp(iss, c->issuer) != 0) {
+        return NULL;
+    }
+    if (json_unpack(j, "{s:s}", "azp", &who) != 0 && json_unpack(j, "{s:s}", "client_id", &who) != 0) {
+        aud = json_object_get(j, "aud");
+        who = json_is_string(aud) ? json_string_value(aud)
+                                  : json_string_value(json_array_get(aud, 0));
+    }
+    return who ? apr_pstrdup(r->pool, who) : NULL;
+}
+
+static int signed_out(request_rec *r, const oidp_cfg_t *c)
+{
+    const char *v[OIDP_PH__COUNT] = {NULL};
+
+    v[OIDP_PH_TITLE] = "Signed out";
+    v[OIDP_PH_MESSAGE] = "You have been signed out. You can close this window.";
+    return oidp_pages_send(r, c, OIDP_PAGE_LOGGED_OUT, HTTP_OK, v, NULL);
+}
+
+int oidp_logout_handle(request_rec *r, const oidp_cfg_t *c)
+{
+    apr_hash_t *params = apr_hash_make(r->pool);
+    const char *desc = NULL, *err = NULL, *hint, *client_id, *uri, *state;
+    oidp_client_t *client = NULL;
+    oidp_browser_t *b = NULL;
+    oidp_params_t *ps;
+    oidp_db_t *db;
+    oidp_err_t e;
+
+    if (r->method_number == M_POST) {
+        e = oidp_http_body_params(&params, r, c, &desc);
+    }
+    else {
+        e = r->args && oidp_form_parse(params, r->pool, r->args, strlen(r->args), NULL, &desc)
+                           != APR_SUCCESS
+                ? OIDP_ERR_INVALID_REQUEST
+                : OIDP_OK;
+    }
+    if (e != OIDP_OK) {
+        return oidp_error_page(r, c, e, "The sign-out request is malformed.");
+    }
+    hint = oidp_param(params, "id_token_hint");
+    client_id = oidp_param(params, "client_id");
+    uri = oidp_param(params, "post_logout_redirect_uri");
+    state = oidp_param(params, "state");
+    if (hint) {
+        const char *who = hint_client(r, c, hint);
+        if (!who || (client_id && strcmp(client_id, who) != 0)) {
+            return oidp_error_page(r, c, OIDP_ERR_INVALID_REQUEST,
+                                   "The sign-out request carries an ID token that was not issued "
+                                   "here.");
+        }
+        client_id = who;
+    }
+    db = oidp_store_acquire(r);
+    if (!db) {
+        return oidp_error_page(r, c, OIDP_ERR_TEMPORARILY_UNAVAILABLE,
+                               "The sign-in service is temporarily unavailable.");
+    }
+    if (uri) {
+        if (!client_id || oidp_store_client_get(&client, r->pool, db, client_id, &err) != APR_SUCCESS
+            || !oidp_post_logout_uri_allowed(client, uri)) {
+            return oidp_error_page(r, c, OIDP_ERR_INVALID_REQUEST,
+                                   "The address to return to after signing out is not "
+                                   "registered for this application.");
+        }
+    }
+    e = oidp_session_load(&b, r, db, &desc);
+    if (e != OIDP_OK) {
+        return oidp_error_page(r, c, e, "The sign-in service is not available right now.");
+    }
+    if (oidp_session_logout(r, db, b) != OIDP_OK) {
+        return oidp_error_page(r, c, OIDP_ERR_TEMPORARILY_UNAVAILABLE,
+                               "The sign-in service is temporarily unavailable.");
+    }
+    oidp_session_save(r, c, b);
+    if (!uri) {
+        return signed_out(r, c);
+    }
+    ps = oidp_params_make(r->pool);
+    oidp_params_add(ps, "state", state);
+    return oidp_pages_redirect(r, oidp_redirect_build(r->pool, uri, 0, ps));
+}
