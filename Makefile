@@ -57,13 +57,29 @@ $(B)/oidc-idp-admin: $(wildcard tools/*.c tools/*.h) $(PURE_SRCS) $(B)/schema.c 
 	    $(APR_LIBS) $(DEP_LIBS)
 
 # ---------------------------------------------------------------- tests
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(filter-out tests/unit/stub.c,$(wildcard tests/unit/test_*.c)))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/test_*.c))
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+# Unit tests link an archive of every src/*.c, compiled once with the
+# module's warnings: the linker takes from it only the objects a test
+# reaches, and tests/unit/stub.c stands in for the ap_* functions of httpd
+# those objects call (mod_auth_openidc's test/stub.c pattern).
+UNIT_OBJS  := $(patsubst src/%.c,$(B)/unit/obj/%.o,$(SRCS)) $(B)/unit/obj/schema.o
+UNIT_SUPPORT := tests/unit/stub.c tests/unit/unit.c
 
-$(B)/unit/%: tests/unit/%.c tests/unit/stub.c $(SRCS) $(HEADERS) $(B)/schema.c
-	@mkdir -p $(B)/unit
-	$(CC) $(CFLAGS_ALL) -Wno-error=deprecated-declarations -o $@ $< tests/unit/stub.c \
-	    $(SRCS) $(B)/schema.c $(APR_LIBS) $(DEP_LIBS) $(CHECK_LIBS)
+$(B)/unit/obj/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(B)/unit/obj
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(B)/unit/obj/schema.o: $(B)/schema.c
+	@mkdir -p $(B)/unit/obj
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(B)/unit/liboidp.a: $(UNIT_OBJS)
+	rm -f $@ && ar rcs $@ $(UNIT_OBJS)
+
+$(B)/unit/test_%: tests/unit/test_%.c $(UNIT_SUPPORT) tests/unit/unit.h $(B)/unit/liboidp.a $(HEADERS)
+	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(UNIT_SUPPORT) $(B)/unit/liboidp.a \
+	    $(APR_LIBS) $(DEP_LIBS) $(CHECK_LIBS)
 
 check: $(UNIT_TESTS)
 	@sh tests/run-unit.sh $(UNIT_TESTS)
