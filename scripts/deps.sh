@@ -34,11 +34,16 @@ if [ "$(id -u)" != 0 ]; then
     echo "install them as root (apt-get install$missing) or run this as root" >&2
     exit 1
 fi
-echo "installing:$missing"
+echo "installing Debian packages:$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
+log=$(mktemp /tmp/oidp-apt.XXXXXX)
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing
+if ! { apt-get update -q && apt-get install -y -q --no-install-recommends $missing; } > "$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "apt-get failed (full log: $log)" >&2
+    exit 1
+fi
+rm -f "$log"
 # Debian starts services it installs when it can; the project starts its own
 # instances on loopback and needs neither.
 for s in apache2 postgresql; do
