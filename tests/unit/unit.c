@@ -1,0 +1,247 @@
+/*
+ * Support shared by the unit tests: runner, pool, keys, temporary files and
+ * fakes of httpd's structures (see unit.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <httpd.h>
+#include <apr_file_io.h>
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <http_log.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "oidc_idp.h"
+#include "unit.h"
+
+static apr_pool_t *pool;
+static char tmpdir[256];
+static pid_t tmpdir_owner;
+
+apr_pool_t *ut_pool(void)
+{
+    return pool;
+}
+
+static void tmpdir_remove(void)
+{
+    /* forked test processes run exit handlers too: only the creator cleans */
+    if (tmpdir[0] && getpid() == tmpdir_owner) {
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0) {
+            fprintf(stderr, "could not remove %s\n", tmpdir);
+        }
+    }
+}
+
+const char *ut_tmpdir(void)
+{
+    if (!tmpdir[0]) {
+        const char *base = getenv("TMPDIR");
+        snprintf(tmpdir, sizeof(tmpdir), "%s/oidp-unit-XXXXXX", base && *base ? base : "/tmp");
+        if (!mkdtemp(tmpdir)) {
+            perror("mkdtemp");
+            abort();
+        }
+        tmpdir_owner = getpid();
+        atexit(tmpdir_remove);
+    }
+    return tmpdir;
+}
+
+int ut_main(Suite *s)
+{
+    SRunner *sr;
+    int failed;
+
+    if (apr_initialize() != APR_SUCCESS) {
+        fprintf(stderr, "apr_initialize failed\n");
+        return 2;
+    }
+    atexit(apr_terminate);
+    apr_pool_create(&pool, NULL);
+    ut_tmpdir(); /* created before any fork so that every test shares it */
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_ENV); /* CK_VERBOSITY=verbose lists every test */
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
+
+EVP_PKEY *ut_keygen(const char *type, const char *curve, int bits)
+{
+    EVP_PKEY *k = NULL;
+
+    if (strcmp(type, "RSA") == 0) {
+        k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
+    }
+    else if (strcmp(type, "EC") == 0) {
+        k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve);
+    }
+    else {
+        k = EVP_PKEY_Q_keygen(NULL, NULL, type);
+    }
+    if (!k) {
+        ERR_print_errors_fp(stderr);
+        abort();
+    }
+    return k;
+}
+
+static const char *bio_text(apr_pool_t *p, BIO *b)
+{
+    char *data = NULL;
+    long n = BIO_get_mem_data(b, &data);
+    const char *out = apr_pstrmemdup(p, data, (apr_size_t)n);
+
+    BIO_free(b);
+    return out;
+}
+
+const char *ut_pem_private(apr_pool_t *p, EVP_PKEY *k)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+
+    if (!b || !PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL)) {
+        abort();
+    }
+    return bio_text(p, b);
+}
+
+const char *ut_pem_public(apr_pool_t *p, EVP_PKEY *k)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+
+    if (!b || !PEM_write_bio_PUBKEY(b, k)) {
+        abort();
+    }
+    return bio_text(p, b);
+}
+
+const char *ut_write_file(apr_pool_t *p, const char *name, const char *text)
+{
+    const char *path = apr_pstrcat(p, ut_tmpdir(), "/", name, NULL);
+    FILE *f = fopen(path, "w");
+
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+        perror(path);
+        abort();
+    }
+    return path;
+}
+
+char *ut_b64url(apr_pool_t *p, const unsigned char *d, size_t len)
+{
+    char *out = apr_palloc(p, (len + 2) / 3 * 4 + 1);
+    int n = EVP_EncodeBlock((unsigned char *)out, d, (int)len);
+    int i;
+
+    while (n > 0 && out[n - 1] == '=') {
+        n--;
+    }
+    out[n] = '\0';
+    for (i = 0; i < n; i++) {
+        if (out[i] == '+') {
+            out[i] = '-';
+        }
+        else if (out[i] == '/') {
+            out[i] = '_';
+        }
+    }
+    return out;
+}
+
+unsigned char *ut_b64url_decode(apr_pool_t *p, const char *s, size_t len, size_t *outlen)
+{
+    size_t padded = (len + 3) / 4 * 4, i;
+    char *in = apr_palloc(p, padded + 1);
+    unsigned char *out = apr_palloc(p, padded / 4 * 3 + 1);
+    int n;
+
+    for (i = 0; i < len; i++) {
+        in[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+        if (in[i] == '+' && s[i] == '+') {
+            return NULL; /* '+' and '/' are not base64url */
+        }
+        if (in[i] == '/' && s[i] == '/') {
+            return NULL;
+        }
+    }
+    for (; i < padded; i++) {
+        in[i] = '=';
+    }
+    in[padded] = '\0';
+    n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)padded);
+    if (n < 0) {
+        return NULL;
+    }
+    *outlen = (size_t)n - (padded - len); /* EVP_DecodeBlock counts the padding */
+    out[*outlen] = '\0';
+    return out;
+}
+
+/* ------------------------------------------------------------------ */
+/* fakes */
+
+server_rec *ut_server(apr_pool_t *p, void *cfg)
+{
+    server_rec *s = apr_pcalloc(p, sizeof(*s));
+    void **vec = apr_pcalloc(p, sizeof(void *) * (oidc_idp_module.module_index + 1));
+
+    vec[oidc_idp_module.module_index] = cfg;
+    s->module_config = (ap_conf_vector_t *)vec;
+    s->process = apr_pcalloc(p, sizeof(*s->process));
+    s->process->pool = p;
+    s->process->pconf = p;
+    s->server_hostname = "unit.test";
+    s->port = 443;
+    s->log.level = APLOG_TRACE8;
+    return s;
+}
+
+request_rec *ut_request(apr_pool_t *p, server_rec *s)
+{
+    request_rec *r = apr_pcalloc(p, sizeof(*r));
+
+    r->pool = p;
+    r->server = s;
+    r->log = &s->log;
+    r->connection = apr_pcalloc(p, sizeof(*r->connection));
+    r->connection->pool = p;
+    r->connection->base_server = s;
+    r->connection->log = &s->log;
+    r->connection->bucket_alloc = apr_bucket_alloc_create(p);
+    r->headers_in = apr_table_make(p, 8);
+    r->headers_out = apr_table_make(p, 8);
+    r->err_headers_out = apr_table_make(p, 8);
+    r->subprocess_env = apr_table_make(p, 8);
+    r->notes = apr_table_make(p, 8);
+    r->method = "POST";
+    r->method_number = M_POST;
+    r->protocol = "HTTP/1.1";
+    r->proto_num = HTTP_VERSION(1, 1);
+    r->status = HTTP_OK;
+    return r;
+}
+
+cmd_parms *ut_cmd(apr_pool_t *p, server_rec *s, const char *name, void *info)
+{
+    cmd_parms *cmd = apr_pcalloc(p, sizeof(*cmd));
+    command_rec *cr = apr_pcalloc(p, sizeof(*cr));
+
+    cr->name = name;
+    cr->req_override = RSRC_CONF;
+    cmd->cmd = cr;
+    cmd->info = info;
+    cmd->pool = p;
+    cmd->temp_pool = p;
+    cmd->server = s;
+    cmd->override = RSRC_CONF;
+    return cmd;
+}
