@@ -71,6 +71,7 @@ sed -e "s|@TOP@|$TOP|g" -e "s|@STATE@|$STATE|g" -e "s|@PORT@|$PORT|g" \
     > "$STATE/httpd.conf"
 
 TOKEN_URL="$ISSUER/api/login/oauth/access_token"
+AUTHZ_URL="$ISSUER/login/oauth/authorize?client_id=demo&response_type=code&scope=openid%20profile%20email%20offline_access&redirect_uri=$(printf %s "$REDIRECT" | sed 's/:/%3A/g; s|/|%2F|g')&state=demo-state&nonce=demo-nonce"
 cat <<INFO
 
 mod_oidc_idp is serving on $ISSUER (Ctrl-C stops it; state in $STATE)
@@ -86,6 +87,12 @@ password:      $password
 
 token (client_credentials):
 curl -s -u 'demo:$client_secret' -d grant_type=client_credentials -d scope=api $TOKEN_URL
+
+sign in with a browser (user demo), then copy the code from the address bar:
+$AUTHZ_URL
+
+exchange the code for tokens:
+curl -s -u 'demo:$client_secret' -d grant_type=authorization_code -d redirect_uri=$REDIRECT -d code=PASTE_THE_CODE_HERE $TOKEN_URL
 
 verify a token against the served JWKS with openssl:
 sh $TOP/scripts/verify-jwt.sh <access_token> $ISSUER/.well-known/jwks
