@@ -1,0 +1,127 @@
+# Bad configuration is refused by `apache2 -t` (and so at start-up) with a
+# message that names the directive or the problem; good values pass. Each
+# case is a small configuration written into the run's state folder.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Apache::Test qw(-withtestmore);
+use File::Path qw(make_path);
+use OIDP::Test;
+
+my $httpd = Apache::Test::config()->{vars}->{httpd} || '/usr/sbin/apache2';
+my $top = $ENV{OIDP_TEST_TOP};
+my $state = $ENV{OIDP_TEST_STATE};
+my $mods = $ENV{OIDP_TEST_MODULES};
+my $dir = "$state/tmp/configtest";
+make_path($dir);
+my $K = "$state/keys";
+
+my $modules = <<EOF;
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule session_module $mods/mod_session.so
+LoadModule session_cookie_module $mods/mod_session_cookie.so
+EOF
+my $dbd = <<EOF;
+LoadModule dbd_module $mods/mod_dbd.so
+DBDriver sqlite3
+DBDParams $dir/unused.db
+EOF
+my $ours = "LoadModule oidc_idp_module $top/build/mod_oidc_idp.so\n";
+my $good = "OIDCIdPIssuer https://idp.example.com\nOIDCIdPSigningKey $K/main-rsa.pem\n";
+
+my $n = 0;
+sub configtest {
+    my $body = shift;
+    my $file = sprintf '%s/case%02d.conf', $dir, ++$n;
+    open my $fh, '>', $file or die "$file: $!";
+    print $fh "ServerRoot $dir\nServerName localhost\nListen 127.0.0.1:9\nErrorLog $dir/error_log\n"
+        . "PidFile $dir/httpd.pid\n$body";
+    close $fh;
+    my $out = qx{'$httpd' -t -f '$file' 2>&1};
+    return ($? >> 8, $out);
+}
+
+sub refused {
+    my ($name, $body, $re) = @_;
+    my ($rc, $out) = configtest($body);
+    isnt($rc, 0, "refused: $name") or diag($out);
+    like($out, $re, "refused with a clear message: $name") or diag($out);
+    unlike($out, qr/Segmentation|core dumped|Aborted/i, "no crash: $name");
+}
+
+sub accepted {
+    my ($name, $body) = @_;
+    my ($rc, $out) = configtest($body);
+    is($rc, 0, "accepted: $name") or diag($out);
+}
+
+# ---------------------------------------------------------- negative first
+refused('http issuer that is not loopback', "$modules$dbd$ours" . "OIDCIdPIssuer http://idp.example.com\nOIDCIdPSigningKey $K/main-rsa.pem\n",
+    qr/OIDCIdPIssuer.*https/);
+refused('issuer with a query', "$modules$dbd$ours" . "OIDCIdPIssuer https://idp.example.com/?a=b\nOIDCIdPSigningKey $K/main-rsa.pem\n",
+    qr/OIDCIdPIssuer.*query/);
+refused('issuer with a fragment', "$modules$dbd$ours" . "OIDCIdPIssuer https://idp.example.com/#x\nOIDCIdPSigningKey $K/main-rsa.pem\n",
+    qr/OIDCIdPIssuer.*fragment/);
+refused('issuer that is not a URL', "$modules$dbd$ours" . "OIDCIdPIssuer idp.example.com\nOIDCIdPSigningKey $K/main-rsa.pem\n",
+    qr/OIDCIdPIssuer/);
+refused('issuer with user information', "$modules$dbd$ours" . "OIDCIdPIssuer https://u:p\@idp.example.com\nOIDCIdPSigningKey $K/main-rsa.pem\n",
+    qr/OIDCIdPIssuer/);
+refused('missing key file', "$modules$dbd$ours" . "OIDCIdPIssuer https://idp.example.com\nOIDCIdPSigningKey $dir/none.pem\n",
+    qr/OIDCIdPSigningKey/);
+refused('a file that is not a key', "$modules$dbd$ours" . "OIDCIdPIssuer https://idp.example.com\nOIDCIdPSigningKey $dir/case01.conf\n",
+    qr/OIDCIdPSigningKey/);
+refused('only an EC key (RS256 is required)', "$modules$dbd$ours" . "OIDCIdPIssuer https://idp.example.com\nOIDCIdPSigningKey $K/main-ec.pem\n",
+    qr/RSA|RS256/);
+refused('the same key twice', "$modules$dbd$ours" . "OIDCIdPIssuer https://idp.example.com\nOIDCIdPSigningKey $K/main-rsa.pem $K/main-rsa.pem\n",
+    qr/OIDCIdPSigningKey.*twice/);
+refused('an issuer without a key', "$modules$dbd$ours" . "OIDCIdPIssuer https://idp.example.com\n",
+    qr/OIDCIdPSigningKey/);
+refused('a key without an issuer', "$modules$dbd$ours" . "OIDCIdPSigningKey $K/main-rsa.pem\n",
+    qr/OIDCIdPIssuer/);
+refused('a vhost key without any issuer', "$modules$dbd$ours<VirtualHost *:9>\nOIDCIdPSigningKey $K/main-rsa.pem\n</VirtualHost>\n",
+    qr/OIDCIdPIssuer/);
+refused('without mod_dbd', "$modules$ours$good", qr/mod_dbd/);
+refused('code lifetime over 600 s', "$modules$dbd$ours$good" . "OIDCIdPCodeLifetime 601\n", qr/OIDCIdPCodeLifetime/);
+refused('code lifetime 11m', "$modules$dbd$ours$good" . "OIDCIdPCodeLifetime 11m\n", qr/OIDCIdPCodeLifetime/);
+for my $bad ('0', '-5', '10x', '1y', '', 'abc', '99999999999', '5 m', '1.5h', '366d') {
+    refused("access token lifetime '$bad'", "$modules$dbd$ours$good" . "OIDCIdPAccessTokenLifetime \"$bad\"\n",
+        qr/OIDCIdPAccessTokenLifetime/);
+}
+refused('ID token lifetime 0', "$modules$dbd$ours$good" . "OIDCIdPIDTokenLifetime 0\n", qr/OIDCIdPIDTokenLifetime/);
+refused('refresh token lifetime garbage', "$modules$dbd$ours$good" . "OIDCIdPRefreshTokenLifetime soon\n",
+    qr/OIDCIdPRefreshTokenLifetime/);
+refused('empty audience', "$modules$dbd$ours$good" . "OIDCIdPAccessTokenAudience \"\"\n", qr/OIDCIdPAccessTokenAudience/);
+refused('unknown endpoint name', "$modules$dbd$ours$good" . "OIDCIdPEndpoint tokens /t\n", qr/OIDCIdPEndpoint.*unknown/);
+refused('relative endpoint path', "$modules$dbd$ours$good" . "OIDCIdPEndpoint token token\n", qr/OIDCIdPEndpoint/);
+refused('endpoint with a fragment', "$modules$dbd$ours$good" . "OIDCIdPEndpoint token /t#x\n", qr/OIDCIdPEndpoint/);
+refused('endpoint without a path', "$modules$dbd$ours$good" . "OIDCIdPEndpoint token\n", qr/OIDCIdPEndpoint/);
+refused('max body below 1024', "$modules$dbd$ours$good" . "OIDCIdPMaxRequestBody 1023\n", qr/OIDCIdPMaxRequestBody/);
+refused('max body above 16 MiB', "$modules$dbd$ours$good" . "OIDCIdPMaxRequestBody 16777217\n", qr/OIDCIdPMaxRequestBody/);
+refused('max body not a number', "$modules$dbd$ours$good" . "OIDCIdPMaxRequestBody 4k\n", qr/OIDCIdPMaxRequestBody/);
+refused('a directive in <Location>', "$modules$dbd$ours$good<Location /x>\nOIDCIdPAccessTokenLifetime 60\n</Location>\n",
+    qr/OIDCIdPAccessTokenLifetime.*not allowed/);
+refused('a directive in <Directory>', "$modules$dbd$ours$good<Directory /tmp>\nOIDCIdPIssuer https://a.example.com\n</Directory>\n",
+    qr/OIDCIdPIssuer.*not allowed/);
+
+# ---------------------------------------------------------- accepted
+accepted('minimal: issuer and an RSA key', "$modules$dbd$ours$good");
+accepted('http issuer on localhost', "$modules$dbd$ours" . "OIDCIdPIssuer http://localhost:8080\nOIDCIdPSigningKey $K/main-rsa.pem\n");
+accepted('http issuer on 127.0.0.1', "$modules$dbd$ours" . "OIDCIdPIssuer http://127.0.0.1:8080\nOIDCIdPSigningKey $K/main-rsa.pem\n");
+accepted('issuer with a path', "$modules$dbd$ours" . "OIDCIdPIssuer https://idp.example.com/tenant\nOIDCIdPSigningKey $K/main-rsa.pem\n");
+accepted('RSA and EC keys, several lines', "$modules$dbd$ours$good" . "OIDCIdPSigningKey $K/main-ec.pem\nOIDCIdPSigningKey $K/spare-ec.pem\n");
+accepted('EC first, RSA second', "$modules$dbd$ours" . "OIDCIdPIssuer https://idp.example.com\nOIDCIdPSigningKey $K/main-ec.pem $K/main-rsa.pem\n");
+accepted('every lifetime with units', "$modules$dbd$ours$good"
+    . "OIDCIdPAccessTokenLifetime 90s\nOIDCIdPIDTokenLifetime 15m\nOIDCIdPRefreshTokenLifetime 30d\nOIDCIdPCodeLifetime 10m\n");
+accepted('lifetimes at their limits', "$modules$dbd$ours$good"
+    . "OIDCIdPAccessTokenLifetime 1\nOIDCIdPRefreshTokenLifetime 365d\nOIDCIdPCodeLifetime 600\n");
+accepted('audience, endpoints, body limit', "$modules$dbd$ours$good"
+    . "OIDCIdPAccessTokenAudience https://api.example.com\nOIDCIdPEndpoint Token /t\n"
+    . "OIDCIdPEndpoint jwks https://cdn.example.com/jwks.json\nOIDCIdPMaxRequestBody 1024\n");
+accepted('a vhost with its own issuer and keys', "$modules$dbd$ours$good<VirtualHost *:9>\n"
+    . "OIDCIdPIssuer https://other.example.com\nOIDCIdPSigningKey $K/override-rsa.pem\n</VirtualHost>\n");
+accepted('the endpoint mapping of conf/', "$modules$dbd$ours$good" . "Include $top/conf/oidc_idp-endpoints.conf\n");
+accepted('the module loaded but unused', "$modules$ours");
+
+done_testing();
