@@ -1,0 +1,99 @@
+#!/bin/sh
+# Every suite, in order, then one summary (what `make test` runs after
+# `make all`):
+#   1. C unit tests                  make check (tests/run-unit.sh)
+#   2. Apache::Test on SQLite        sh tests/suite.sh sqlite3
+#   3. Apache::Test on PostgreSQL    sh tests/suite.sh pgsql (throwaway cluster)
+#   4. fuzz corpus replay            sh tests/fuzz/run.sh 0 (when present)
+# Every step runs even when an earlier one failed, so that one run reports
+# everything; the exit status is non-zero if any step failed. Each step
+# stops what it started (httpd, PostgreSQL), also on failure or Ctrl-C.
+set -eu
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+MAKE=${MAKE:-make}
+
+WORK=$(mktemp -d /tmp/oidp-run-all.XXXXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+ROWS="$WORK/rows"
+: >"$ROWS"
+overall=0
+t0=$(date +%s)
+
+# step NAME COMMAND...: runs the command with its output shown and kept in
+# $WORK/NAME.log; sets $rc and $secs.
+step() {
+    name=$1
+    shift
+    echo
+    echo "==== $name: $*"
+    s=$(date +%s)
+    { r=0; "$@" 2>&1 || r=$?; echo $r >"$WORK/$name.rc"; } | tee "$WORK/$name.log"
+    rc=$(cat "$WORK/$name.rc")
+    secs=$(($(date +%s) - s))
+}
+
+# row NAME RUN PASSED FAILED SKIPPED STATUS
+row() {
+    printf '%-32s %7s %7s %7s %8s %6ss  %s\n' "$1" "$2" "$3" "$4" "$5" "$secs" "$6" >>"$ROWS"
+    [ "$6" = ok ] || [ "$6" = "not present" ] || overall=1
+}
+
+# ---- 1. C unit tests: "unit: N suites, C checks, F failures, E errors...: ok"
+step unit "$MAKE" --no-print-directory check
+line=$(grep -E '^unit: [0-9]+ suites, [0-9]+ checks, [0-9]+ failures, [0-9]+ errors' "$WORK/unit.log" | tail -n 1 || true)
+if [ -n "$line" ]; then
+    c=$(echo "$line" | sed -E 's/.* ([0-9]+) checks.*/\1/')
+    f=$(echo "$line" | sed -E 's/.* ([0-9]+) failures.*/\1/')
+    e=$(echo "$line" | sed -E 's/.* ([0-9]+) errors.*/\1/')
+    st=ok
+    [ "$rc" -eq 0 ] || st=FAILED
+    row "unit (make check)" "$c" $((c - f - e)) $((f + e)) - "$st"
+else
+    row "unit (make check)" ? ? ? - "FAILED (exit $rc, no summary line)"
+fi
+
+# ---- 2, 3. Apache::Test suite on each store
+for backend in sqlite3 pgsql; do
+    sum="$WORK/summary.$backend"
+    export OIDP_TEST_SUMMARY="$sum"
+    step "apache-test-$backend" sh tests/suite.sh "$backend"
+    unset OIDP_TEST_SUMMARY
+    if [ -s "$sum" ]; then
+        # files=9 tests=N passed=P failed=F skipped=S status=ok
+        get() { tr ' ' '\n' <"$sum" | sed -n "s/^$1=//p"; }
+        st=$(get status)
+        [ "$rc" -eq 0 ] || st=FAILED
+        [ "$st" = ok ] || st="FAILED"
+        row "apache-test $backend ($(get files) files)" "$(get tests)" "$(get passed)" "$(get failed)" \
+            "$(get skipped)" "$st"
+    else
+        row "apache-test $backend" ? ? ? ? "FAILED (exit $rc, did not run to its summary)"
+    fi
+done
+
+# ---- 4. fuzz corpus replay
+if [ -f tests/fuzz/run.sh ]; then
+    step fuzz sh tests/fuzz/run.sh 0
+    st=ok
+    [ "$rc" -eq 0 ] || st="FAILED (exit $rc)"
+    row "fuzz replay" - - - - "$st"
+else
+    secs=0
+    row "fuzz replay" - - - - "not present"
+fi
+
+echo
+echo "==== summary ($(($(date +%s) - t0))s)"
+printf '%-32s %7s %7s %7s %8s %7s  %s\n' suite run passed failed skipped time status
+cat "$ROWS"
+if [ $overall -eq 0 ]; then
+    echo "make test: ok"
+else
+    echo "make test: FAILED"
+fi
+exit $overall
