@@ -72,12 +72,13 @@ static char *desc_clean(apr_pool_t *p, const char *desc)
 char *oidp_error_body(apr_pool_t *p, oidp_err_t e, const char *desc, apr_size_t *len)
 {
     const oidp_err_info_t *ei = oidp_error_info(e);
+    const char *clean = desc ? desc_clean(p, desc) : NULL;
     char *body;
 
     /* neither value can hold '"' or '\\', so no JSON escaping is needed */
-    if (desc && *desc) {
+    if (clean && *clean) {
         body = apr_psprintf(p, "{\"error\":\"%s\",\"error_description\":\"%s\"}", ei->code,
-                            desc_clean(p, desc));
+                            clean);
     }
     else {
         body = apr_psprintf(p, "{\"error\":\"%s\"}", ei->code);
@@ -118,15 +119,16 @@ int oidp_error_bearer(request_rec *r, oidp_err_t e, const char *desc, int token_
     const oidp_err_info_t *ei = oidp_error_info(e);
     apr_size_t len;
     char *body = oidp_error_body(r->pool, e, desc, &len);
+    const char *clean = desc ? desc_clean(r->pool, desc) : "";
     const char *hdr;
 
     /* RFC 6750 3.1: no error code when the request carried no token */
     if (!token_seen && e == OIDP_ERR_INVALID_TOKEN) {
         hdr = "Bearer";
     }
-    else if (desc && *desc) {
+    else if (*clean) {
         hdr = apr_psprintf(r->pool, "Bearer error=\"%s\", error_description=\"%s\"", ei->code,
-                           desc_clean(r->pool, desc));
+                           clean);
     }
     else {
         hdr = apr_psprintf(r->pool, "Bearer error=\"%s\"", ei->code);
@@ -145,7 +147,7 @@ int oidp_error_redirect(request_rec *r, const oidp_cfg_t *c, const char *redirec
     oidp_params_t *ps = oidp_params_make(r->pool);
 
     oidp_params_add(ps, "error", ei->code);
-    if (desc && *desc) {
+    if (desc && *desc_clean(r->pool, desc)) {
         oidp_params_add(ps, "error_description", desc_clean(r->pool, desc));
     }
     oidp_params_add(ps, "state", state);

@@ -223,7 +223,7 @@ apr_status_t oidp_form_json_params(apr_hash_t *out, apr_pool_t *p, const char *d
             val = apr_pstrdup(p, json_string_value(v));
         }
         else if (json_is_integer(v)) {
-            val = apr_psprintf(p, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+            val = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)json_integer_value(v));
         }
         else if (json_is_boolean(v)) {
             val = json_is_true(v) ? "true" : "false";
