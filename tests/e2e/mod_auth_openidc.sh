@@ -1,0 +1,166 @@
+#!/bin/sh
+# End-to-end: Debian's mod_auth_openidc signs in through mod_oidc_idp.
+#
+#   sh tests/e2e/mod_auth_openidc.sh
+#
+# Starts an IdP over https (tests/e2e/idp.sh, SQLite, a throwaway
+# self-signed certificate) and a second httpd with mod_auth_openidc on
+# loopback, in a temporary folder, on free ports. The RP has two virtual
+# hosts (tests/e2e/mod_auth_openidc/*.conf.in):
+#   (1) the Jira / miniOrange setup with every endpoint entered by hand
+#       (Casdoor's paths, /api/get-account as userinfo, the Jira guide's
+#       scopes) and a Casdoor-dialect client;
+#   (2) a standard client through discovery with PKCE, then RP-initiated
+#       logout through the IdP's end_session_endpoint.
+# tests/e2e/mod_auth_openidc/rp_flow.py plays the browser (cookie jar,
+# redirects followed by hand, the login form filled). Everything is stopped
+# and removed at the end, also on failure. Prints
+#   E2E mod_auth_openidc: <passed> passed, <failed> failed
+# and exits non-zero on any failure. KEEP=1 keeps the temporary folder.
+set -eu
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+HERE="$TOP/tests/e2e/mod_auth_openidc"
+ADMIN="$TOP/build/oidc-idp-admin"
+MOD_AUTH_OPENIDC=/usr/lib/apache2/modules/mod_auth_openidc.so
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $1"; }
+finish() {
+    echo "E2E mod_auth_openidc: $passed passed, $failed failed"
+    [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+}
+
+# What this test needs is installed by scripts/deps.sh; missing is a failure.
+missing=""
+[ -x /usr/sbin/apache2 ] || missing="$missing apache2"
+[ -f "$MOD_AUTH_OPENIDC" ] || missing="$missing libapache2-mod-auth-openidc"
+python3 -c 'import requests' 2>/dev/null || missing="$missing python3-requests"
+command -v curl >/dev/null 2>&1 || missing="$missing curl"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+if [ -n "$missing" ]; then
+    not_ok "required packages are installed (missing:$missing; run: sh scripts/deps.sh test)"
+    finish
+    exit 1
+fi
+if [ ! -x "$ADMIN" ] || [ ! -f "$TOP/build/mod_oidc_idp.so" ]; then
+    make -C "$TOP" -s all >/dev/null
+fi
+echo "# $(dpkg-query -W -f='${Package} ${Version}' libapache2-mod-auth-openidc 2>/dev/null)"
+
+WORK=$(mktemp -d /tmp/oidp-e2e-rp.XXXXXX)
+chmod 0755 "$WORK"
+export E2E_DIR="$WORK/idp"
+RP="$WORK/rp"
+cleanup() {
+    rc=$?
+    if [ -f "$RP/httpd.pid" ]; then
+        /usr/sbin/apache2 -f "$RP/httpd.conf" -k stop 2>/dev/null || kill "$(cat "$RP/httpd.pid")" 2>/dev/null || true
+        i=0
+        while [ -f "$RP/httpd.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    fi
+    sh "$TOP/tests/e2e/idp.sh" stop idp || true
+    if [ "${KEEP:-}" = 1 ]; then echo "# kept $WORK"; else rm -rf "$WORK"; fi
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# three distinct free loopback ports (held together while chosen)
+set -- $(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')
+IDP_PORT=$1 JIRA_PORT=$2 STD_PORT=$3
+
+# ---------------------------------------------------------------- the IdP
+eval "$(sh "$TOP/tests/e2e/idp.sh" start idp "$IDP_PORT" sqlite https)"
+ISSUER=$IDP_URL
+ok "the IdP answers over https at $ISSUER"
+
+USERNAME=alice
+PASSWORD="pw-$(openssl rand -hex 8)"
+FULLNAME="Zoë Doe-Ångström"     # not ASCII on purpose: names are UTF-8 end to end
+EMAIL=alice@example.com
+printf '%s\n' "$PASSWORD" | "$ADMIN" --db "$IDP_DB" user add "$USERNAME" --password-stdin \
+    --name "$FULLNAME" --given-name Zoë --family-name Doe-Ångström --email "$EMAIL" --email-verified >/dev/null
+SUB=$("$ADMIN" --db "$IDP_DB" --json user show "$USERNAME" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+
+secret_of() { sed -n 's/^client_secret: //p'; }
+JIRA_SECRET=$("$ADMIN" --db "$IDP_DB" client add jira --dialect casdoor --first-party \
+    --auth-method client_secret_post --name "Jira" \
+    --redirect-uri "http://127.0.0.1:$JIRA_PORT/protected/redirect_uri" \
+    --grant-types "authorization_code refresh_token" 2>/dev/null | secret_of)
+STD_SECRET=$("$ADMIN" --db "$IDP_DB" client add wiki --name "Team Wiki" \
+    --redirect-uri "http://127.0.0.1:$STD_PORT/protected/redirect_uri" \
+    --post-logout-uri "http://127.0.0.1:$STD_PORT/loggedout.html" \
+    --grant-types "authorization_code refresh_token" 2>/dev/null | secret_of)
+[ -n "$JIRA_SECRET" ] && [ -n "$STD_SECRET" ] && ok "clients jira (casdoor dialect) and wiki (standard) registered" ||
+    not_ok "clients registered"
+
+# ---------------------------------------------------------------- the RP
+mkdir -p "$RP/htdocs/protected"
+cp "$HERE/claims.cgi" "$RP/htdocs/protected/claims"
+chmod 0755 "$RP" "$RP/htdocs" "$RP/htdocs/protected" "$RP/htdocs/protected/claims"
+printf '<!doctype html><title>Signed out</title><p>You are logged out.</p>\n' > "$RP/htdocs/loggedout.html"
+chmod 0644 "$RP/htdocs/loggedout.html"
+user=""
+[ "$(id -u)" = 0 ] && user="User www-data
+Group www-data"
+PASSPHRASE=$(openssl rand -hex 32)
+subst() { # template client_id client_secret
+    sed -e "s|@STATE@|$RP|g" -e "s|@ISSUER@|$ISSUER|g" -e "s|@CA@|$IDP_CA|g" \
+        -e "s|@JIRA_PORT@|$JIRA_PORT|g" -e "s|@STD_PORT@|$STD_PORT|g" \
+        -e "s|@PASSPHRASE@|$PASSPHRASE|g" -e "s|@CLIENT_ID@|$2|g" -e "s|@CLIENT_SECRET@|$3|g" "$1"
+}
+subst "$HERE/jira.conf.in" jira "$JIRA_SECRET" > "$RP/jira.conf"
+subst "$HERE/standard.conf.in" wiki "$STD_SECRET" > "$RP/standard.conf"
+subst "$HERE/rp.conf.in" - - | awk -v u="$user" '{ if ($0 == "@USER@") $0 = u; print }' > "$RP/httpd.conf"
+
+if /usr/sbin/apache2 -f "$RP/httpd.conf" -k start; then
+    i=0
+    until curl -s -o /dev/null "http://127.0.0.1:$STD_PORT/loggedout.html" &&
+          curl -s -o /dev/null "http://127.0.0.1:$JIRA_PORT/loggedout.html"; do
+        i=$((i + 1))
+        [ $i -gt 100 ] && break
+        sleep 0.1
+    done
+fi
+if curl -s -o /dev/null "http://127.0.0.1:$JIRA_PORT/loggedout.html"; then
+    ok "the RP (mod_auth_openidc) is up on ports $JIRA_PORT and $STD_PORT"
+else
+    not_ok "the RP (mod_auth_openidc) starts"
+    cat "$RP/error.log" 2>/dev/null | sed 's/^/# /'
+    finish
+    exit 1
+fi
+
+# ---------------------------------------------------------------- flows
+run_flow() { # mode port expected-json
+    out=$(python3 "$HERE/rp_flow.py" "$1" "http://127.0.0.1:$2" "$ISSUER" "$IDP_CA" \
+        "$USERNAME" "$PASSWORD" "$3") || true
+    printf '%s\n' "$out"
+    passed=$((passed + $(printf '%s\n' "$out" | grep -c '^ok ' || true)))
+    failed=$((failed + $(printf '%s\n' "$out" | grep -c '^not ok ' || true)))
+    # a flow that printed no check at all is a failure too
+    printf '%s\n' "$out" | grep -q '^\(not \)\?ok ' || not_ok "$1: the flow printed no result"
+}
+
+# (1) Jira's mapping: Username `name`, Email `email`, Full name `display_name`
+run_flow jira "$JIRA_PORT" "{\"REMOTE_USER\": \"$USERNAME\", \"name\": \"$USERNAME\",
+    \"email\": \"$EMAIL\", \"display_name\": \"$FULLNAME\"}"
+# (2) standard claims: name is the full name, preferred_username the username
+run_flow standard "$STD_PORT" "{\"REMOTE_USER\": \"$USERNAME\", \"sub\": \"$SUB\",
+    \"name\": \"$FULLNAME\", \"preferred_username\": \"$USERNAME\", \"email\": \"$EMAIL\"}"
+
+# nothing went wrong on either side that the flows did not see
+if grep -E '\[(auth_openidc|oidc_idp):(error|crit|alert|emerg)\]' "$RP/error.log" "$WORK/idp/idp/error.log" >/dev/null 2>&1; then
+    not_ok "no errors in the RP's and the IdP's error logs"
+    grep -hE '\[(auth_openidc|oidc_idp):(error|crit|alert|emerg)\]' "$RP/error.log" "$WORK/idp/idp/error.log" | sed 's/^/# /' | head -20
+else
+    ok "no errors in the RP's and the IdP's error logs"
+fi
+
+finish
