@@ -68,6 +68,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 # three distinct free loopback ports (held together while chosen)
+# shellcheck disable=SC2046
 set -- $(python3 -c '
 import socket
 ss = [socket.socket() for _ in range(3)]
@@ -97,8 +98,11 @@ STD_SECRET=$("$ADMIN" --db "$IDP_DB" client add wiki --name "Team Wiki" \
     --redirect-uri "http://127.0.0.1:$STD_PORT/protected/redirect_uri" \
     --post-logout-uri "http://127.0.0.1:$STD_PORT/loggedout.html" \
     --grant-types "authorization_code refresh_token" 2>/dev/null | secret_of)
-[ -n "$JIRA_SECRET" ] && [ -n "$STD_SECRET" ] && ok "clients jira (casdoor dialect) and wiki (standard) registered" ||
+if [ -n "$JIRA_SECRET" ] && [ -n "$STD_SECRET" ]; then
+    ok "clients jira (casdoor dialect) and wiki (standard) registered"
+else
     not_ok "clients registered"
+fi
 
 # ---------------------------------------------------------------- the RP
 mkdir -p "$RP/htdocs/protected"
@@ -132,7 +136,7 @@ if curl -s -o /dev/null "http://127.0.0.1:$JIRA_PORT/loggedout.html"; then
     ok "the RP (mod_auth_openidc) is up on ports $JIRA_PORT and $STD_PORT"
 else
     not_ok "the RP (mod_auth_openidc) starts"
-    cat "$RP/error.log" 2>/dev/null | sed 's/^/# /'
+    sed 's/^/# /' "$RP/error.log" 2>/dev/null
     finish
     exit 1
 fi
