@@ -22,6 +22,9 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$TOP/tests/e2e/mod_auth_openidc"
 ADMIN="$TOP/build/oidc-idp-admin"
 MOD_AUTH_OPENIDC=/usr/lib/apache2/modules/mod_auth_openidc.so
+# Debian's Python with Debian's python3-requests (scripts/deps.sh), whatever
+# else is first on PATH
+PYTHON=${PYTHON:-/usr/bin/python3}
 
 passed=0
 failed=0
@@ -36,7 +39,7 @@ finish() {
 missing=""
 [ -x /usr/sbin/apache2 ] || missing="$missing apache2"
 [ -f "$MOD_AUTH_OPENIDC" ] || missing="$missing libapache2-mod-auth-openidc"
-python3 -c 'import requests' 2>/dev/null || missing="$missing python3-requests"
+"$PYTHON" -c 'import requests' 2>/dev/null || missing="$missing python3-requests"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 if [ -n "$missing" ]; then
@@ -69,7 +72,7 @@ trap 'exit 1' INT TERM HUP
 
 # three distinct free loopback ports (held together while chosen)
 # shellcheck disable=SC2046
-set -- $(python3 -c '
+set -- $("$PYTHON" -c '
 import socket
 ss = [socket.socket() for _ in range(3)]
 for s in ss: s.bind(("127.0.0.1", 0))
@@ -87,7 +90,7 @@ FULLNAME="Zoë Doe-Ångström"     # not ASCII on purpose: names are UTF-8 end t
 EMAIL=alice@example.com
 printf '%s\n' "$PASSWORD" | "$ADMIN" --db "$IDP_DB" user add "$USERNAME" --password-stdin \
     --name "$FULLNAME" --given-name Zoë --family-name Doe-Ångström --email "$EMAIL" --email-verified >/dev/null
-SUB=$("$ADMIN" --db "$IDP_DB" --json user show "$USERNAME" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+SUB=$("$ADMIN" --db "$IDP_DB" --json user show "$USERNAME" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 
 secret_of() { sed -n 's/^client_secret: //p'; }
 JIRA_SECRET=$("$ADMIN" --db "$IDP_DB" client add jira --dialect casdoor --first-party \
@@ -143,7 +146,7 @@ fi
 
 # ---------------------------------------------------------------- flows
 run_flow() { # mode port expected-json
-    out=$(python3 "$HERE/rp_flow.py" "$1" "http://127.0.0.1:$2" "$ISSUER" "$IDP_CA" \
+    out=$("$PYTHON" "$HERE/rp_flow.py" "$1" "http://127.0.0.1:$2" "$ISSUER" "$IDP_CA" \
         "$USERNAME" "$PASSWORD" "$3") || true
     printf '%s\n' "$out"
     passed=$((passed + $(printf '%s\n' "$out" | grep -c '^ok ' || true)))

@@ -11,10 +11,11 @@ redirect URI RP_URL/protected/redirect_uri). EXPECTED_JSON maps claim names
 to the exact values the page must show (and "REMOTE_USER")."""
 
 import json
+import os
 import sys
 import urllib.parse
 
-sys.path.insert(0, sys.path[0])
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from browser import Browser, parse_forms  # noqa: E402
 
 passed = 0
