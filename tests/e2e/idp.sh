@@ -6,7 +6,10 @@
 #       (E2E_DIR defaults to /tmp/oidp-e2e). SHARED_DIR holds the keys and the
 #       session passphrase; instances given the same SHARED_DIR share them
 #       (several nodes of one deployment). Prints shell assignments to eval:
-#       IDP_URL, IDP_DB (for oidc-idp-admin --db), IDP_STATE, IDP_CA (https).
+#       IDP_URL (this instance: scheme://localhost:PORT), IDP_ISSUER,
+#       IDP_DB (for oidc-idp-admin --db), IDP_STATE, IDP_CA (https).
+#       ISSUER=URL in the environment sets OIDCIdPIssuer (default: IDP_URL):
+#       the nodes of one deployment behind a load balancer share one issuer.
 #   idp.sh stop NAME
 set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -87,7 +90,8 @@ pgsql:*)
 *) echo "unknown database $db" >&2; exit 2 ;;
 esac
 
-issuer="$scheme://localhost:$port"
+url="$scheme://localhost:$port"
+issuer=${ISSUER:-$url}
 awk -v top="$TOP" -v st="$state" -v port="$port" -v u="$user" -v sl="$ssl_load" -v sc="$ssl_conf" \
     -v drv="$driver" -v prm="$params" -v dbi="$dbinit" -v sh="$shared" -v iss="$issuer" '
     { gsub("@TOP@", top); gsub("@STATE@", st); gsub("@PORT@", port); gsub("@DBDRIVER@", drv);
@@ -98,7 +102,7 @@ awk -v top="$TOP" -v st="$state" -v port="$port" -v u="$user" -v sl="$ssl_load" 
 rm -f "$state/httpd.pid"
 /usr/sbin/apache2 -f "$state/httpd.conf" -k start
 i=0
-until curl -sfk -o /dev/null "$issuer/.well-known/openid-configuration"; do
+until curl -sfk -o /dev/null "$url/.well-known/openid-configuration"; do
     i=$((i + 1))
     if [ $i -gt 100 ]; then
         echo "idp $name did not start; $state/error.log:" >&2
@@ -107,4 +111,4 @@ until curl -sfk -o /dev/null "$issuer/.well-known/openid-configuration"; do
     fi
     sleep 0.1
 done
-echo "IDP_URL='$issuer'; IDP_DB='$admin_db'; IDP_STATE='$state'; IDP_CA='$shared/tls.crt'"
+echo "IDP_URL='$url'; IDP_ISSUER='$issuer'; IDP_DB='$admin_db'; IDP_STATE='$state'; IDP_CA='$shared/tls.crt'"

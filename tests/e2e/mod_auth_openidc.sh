@@ -80,8 +80,9 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))')
 IDP_PORT=$1 JIRA_PORT=$2 STD_PORT=$3
 
 # ---------------------------------------------------------------- the IdP
+unset ISSUER
 eval "$(sh "$TOP/tests/e2e/idp.sh" start idp "$IDP_PORT" sqlite https)"
-ISSUER=$IDP_URL
+ISSUER=$IDP_ISSUER
 ok "the IdP answers over https at $ISSUER"
 
 USERNAME=alice
