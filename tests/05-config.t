@@ -100,6 +100,11 @@ refused('endpoint without a path', "$modules$dbd$ours$good" . "OIDCIdPEndpoint t
 refused('max body below 1024', "$modules$dbd$ours$good" . "OIDCIdPMaxRequestBody 1023\n", qr/OIDCIdPMaxRequestBody/);
 refused('max body above 16 MiB', "$modules$dbd$ours$good" . "OIDCIdPMaxRequestBody 16777217\n", qr/OIDCIdPMaxRequestBody/);
 refused('max body not a number', "$modules$dbd$ours$good" . "OIDCIdPMaxRequestBody 4k\n", qr/OIDCIdPMaxRequestBody/);
+refused('session lifetime 0', "$modules$dbd$ours$good" . "OIDCIdPSessionLifetime 0\n", qr/OIDCIdPSessionLifetime/);
+refused('login template that does not exist', "$modules$dbd$ours$good" . "OIDCIdPLoginTemplate $dir/none.html\n",
+    qr/OIDCIdPLoginTemplate/);
+refused('plain PKCE flag that is not On/Off', "$modules$dbd$ours$good" . "OIDCIdPAllowPlainPKCE maybe\n",
+    qr/OIDCIdPAllowPlainPKCE/);
 refused('a directive in <Location>', "$modules$dbd$ours$good<Location /x>\nOIDCIdPAccessTokenLifetime 60\n</Location>\n",
     qr/OIDCIdPAccessTokenLifetime.*not allowed/);
 refused('a directive in <Directory>', "$modules$dbd$ours$good<Directory /tmp>\nOIDCIdPIssuer https://a.example.com\n</Directory>\n",

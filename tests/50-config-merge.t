@@ -3,9 +3,10 @@
 # none, oidp_partial a few. Each is checked through what the server answers:
 # discovery (issuer, endpoints, algorithms), JWKS (keys), token responses and
 # JWTs (lifetime, audience, signing key), body limits (413).
-# OIDCIdPIDTokenLifetime, OIDCIdPRefreshTokenLifetime and OIDCIdPCodeLifetime
-# are set in every server but show in no answer until ID tokens, refresh
-# tokens and codes exist (browser side); 05-config.t checks their syntax.
+# OIDCIdPIDTokenLifetime, OIDCIdPRefreshTokenLifetime, OIDCIdPCodeLifetime and
+# OIDCIdPSessionLifetime are set here but show only in the browser flows (ID
+# tokens, refresh tokens, codes, login sessions), tested with those;
+# 05-config.t checks their syntax.
 use strict;
 use warnings;
 use FindBin;
@@ -76,6 +77,8 @@ json_ok(sized_token_request(1800, 'oidp_override', '/v2/token'), 200, 'override:
     my @algs = @{ $d->{id_token_signing_alg_values_supported} || [] };
     ok((grep { $_ eq 'RS256' } @algs), 'override: RS256 advertised');
     ok(!(grep { $_ eq 'ES256' } @algs), 'override: ES256 not advertised (no EC key there)');
+    my %pkce = map { $_ => 1 } @{ $d->{code_challenge_methods_supported} || [] };
+    ok($pkce{S256} && $pkce{plain}, 'override: plain PKCE offered (OIDCIdPAllowPlainPKCE On)');
     my $d2 = json_of(get('/.well-known/oauth-authorization-server', vhost => $v)) || {};
     is($d2->{issuer}, $o_iss, 'override: issuer at the RFC 8414 path too');
 
@@ -141,6 +144,8 @@ json_ok(sized_token_request(1800, 'oidp_override', '/v2/token'), 200, 'override:
     is_deeply($d->{id_token_signing_alg_values_supported}, $main_disc->{id_token_signing_alg_values_supported},
         "partial: the main server's algorithms (inherited keys)");
     is_deeply(jwks_of('/.well-known/jwks', $v), $main_jwks, "partial: inherits the main server's keys");
+    is_deeply($d->{code_challenge_methods_supported}, $main_disc->{code_challenge_methods_supported},
+        "partial: the main server's PKCE methods (S256 only)");
     my $j = json_of(token_request(client => $C, params => $CC, vhost => $v)) || {};
     is($j->{expires_in}, 300, 'partial: its own lifetime (5m)');
     my ($h, $c) = jwt_decode($j->{access_token});
