@@ -116,9 +116,11 @@ error_ok(post_form($T, [], headers => [Authorization => basic_header($basic_id, 
 for my $ct ('text/plain', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencodedx') {
     $res = request('POST', $T, content => 'grant_type=client_credentials',
         headers => ['Content-Type' => $ct, Authorization => basic_header($basic_id, $basic_secret)]);
-    my $e = json_of($res) || {};
-    ok(($res->code == 400 && ($e->{error} // '') eq 'invalid_request') || $res->code == 415,
-        "Content-Type $ct is refused (400 invalid_request or 415)") or diag($res->as_string);
+    # RFC 6749 5.2 says invalid_request; 415 (RFC 7231 6.5.13) is also right as a status
+    ok($res->code == 400 || $res->code == 415, "Content-Type $ct is refused with 400 or 415")
+        or diag($res->as_string);
+    like($res->header('Content-Type') // '', qr{^application/json}, "Content-Type $ct: JSON answer");
+    is((json_of($res) || {})->{error}, 'invalid_request', "Content-Type $ct: invalid_request");
     no_store_ok($res, "Content-Type $ct");
     unlike($res->decoded_content, qr/access_token/, "Content-Type $ct: no token");
 }
