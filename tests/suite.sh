@@ -118,8 +118,6 @@ fi
 
 export OIDP_TEST_TOP="$TOP" OIDP_TEST_STATE="$STATE" OIDP_TEST_DB="$DB" \
     OIDP_TEST_BACKEND="$backend" OIDP_TEST_MODULES="$MODULES" APXS="$APXS"
-# Apache::Test must not pick up a stale port or config from the caller
-unset APACHE_TEST_PORT || true
 
 # a fresh error_log per run (the .t files read it; Apache::Test appends)
 rm -f "$TOP/tests/logs/error_log" "$TOP/tests/logs/access_log"
