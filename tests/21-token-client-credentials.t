@@ -101,6 +101,19 @@ for my $case (@cases) {
     is($j->{scope}, 'api', 'the response says which scope was granted (RFC 6749 5.1)');
 }
 
+# ---------------------------------------------------------- what real clients send
+{
+    my $res = request('POST', '/api/login/oauth/access_token',
+        content => 'grant_type=client_credentials&scope=api',
+        headers => ['Content-Type' => 'application/x-www-form-urlencoded; charset=UTF-8',
+                    Authorization => basic_header($basic_id, $basic_secret)]);
+    json_ok($res, 200, 'a form body with a charset parameter');
+    (my $lower = basic_header($basic_id, $basic_secret)) =~ s/^Basic/basic/;
+    $res = post_form('/token', [grant_type => 'client_credentials', scope => 'api'],
+        headers => [Authorization => $lower]);
+    json_ok($res, 200, 'the auth scheme is case-insensitive (RFC 7235 2.1)');
+}
+
 # ---------------------------------------------------------- JSON body (Casdoor sends JSON)
 {
     my $res = request('POST', '/api/login/oauth/access_token',
