@@ -34,6 +34,7 @@ finish() {
     echo "E2E mod_auth_openidc: $passed passed, $failed failed"
     [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
 }
+die() { not_ok "$1"; finish || true; exit 1; }
 
 # What this test needs is installed by scripts/deps.sh; missing is a failure.
 missing=""
@@ -42,11 +43,7 @@ missing=""
 "$PYTHON" -c 'import requests' 2>/dev/null || missing="$missing python3-requests"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
-if [ -n "$missing" ]; then
-    not_ok "required packages are installed (missing:$missing; run: sh scripts/deps.sh test)"
-    finish
-    exit 1
-fi
+[ -z "$missing" ] || die "required packages are installed (missing:$missing; run: sh scripts/deps.sh test)"
 if [ ! -x "$ADMIN" ] || [ ! -f "$TOP/build/mod_oidc_idp.so" ]; then
     make -C "$TOP" -s all >/dev/null
 fi
@@ -81,7 +78,8 @@ IDP_PORT=$1 JIRA_PORT=$2 STD_PORT=$3
 
 # ---------------------------------------------------------------- the IdP
 unset ISSUER
-eval "$(sh "$TOP/tests/e2e/idp.sh" start idp "$IDP_PORT" sqlite https)"
+out=$(sh "$TOP/tests/e2e/idp.sh" start idp "$IDP_PORT" sqlite https) || die "the IdP starts"
+eval "$out"
 ISSUER=$IDP_ISSUER
 ok "the IdP answers over https at $ISSUER"
 
@@ -90,7 +88,8 @@ PASSWORD="pw-$(openssl rand -hex 8)"
 FULLNAME="Zoë Doe-Ångström"     # not ASCII on purpose: names are UTF-8 end to end
 EMAIL=alice@example.com
 printf '%s\n' "$PASSWORD" | "$ADMIN" --db "$IDP_DB" user add "$USERNAME" --password-stdin \
-    --name "$FULLNAME" --given-name Zoë --family-name Doe-Ångström --email "$EMAIL" --email-verified >/dev/null
+    --name "$FULLNAME" --given-name Zoë --family-name Doe-Ångström --email "$EMAIL" --email-verified >/dev/null ||
+    die "user added"
 SUB=$("$ADMIN" --db "$IDP_DB" --json user show "$USERNAME" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 
 secret_of() { sed -n 's/^client_secret: //p'; }
@@ -139,10 +138,8 @@ fi
 if curl -s -o /dev/null "http://127.0.0.1:$JIRA_PORT/loggedout.html"; then
     ok "the RP (mod_auth_openidc) is up on ports $JIRA_PORT and $STD_PORT"
 else
-    not_ok "the RP (mod_auth_openidc) starts"
     sed 's/^/# /' "$RP/error.log" 2>/dev/null
-    finish
-    exit 1
+    die "the RP (mod_auth_openidc) starts"
 fi
 
 # ---------------------------------------------------------------- flows
