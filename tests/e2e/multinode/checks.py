@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import sys
+import threading
 import urllib.parse
 
 import requests
@@ -72,6 +73,24 @@ def verify_jwt(token, jwks):
     else:
         raise ValueError("unexpected alg %r for key type %r" % (header["alg"], k["kty"]))
     return json.loads(b64d(p64))
+
+
+def race(send):
+    """Calls send("A") and send("B") at the same moment from two threads;
+    returns both responses."""
+    barrier = threading.Barrier(2)
+    out = {}
+
+    def run(n):
+        barrier.wait()
+        out[n] = send(n)
+
+    ts = [threading.Thread(target=run, args=(n,)) for n in ("A", "B")]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return [out["A"], out["B"]]
 
 
 def query(url):
@@ -225,6 +244,26 @@ def main():
     check(r.status_code == 400 and r.json().get("error") == "invalid_grant",
           "the replay revoked the family: the newest refresh token fails on node A",
           "HTTP %d %s" % (r.status_code, r.text[:200]))
+
+    # -- races: the same code, then the same refresh token, sent to both
+    #    nodes at once; exactly one wins (atomic redemption in PostgreSQL)
+    _, code = d.login("A")
+    results = race(lambda n: d.token(n, grant_type="authorization_code", code=code,
+                                     redirect_uri=d.redirect, code_verifier=d.verifier))
+    check(sorted(r.status_code for r in results) == [200, 400],
+          "one code sent to both nodes at once: exactly one wins",
+          [(r.status_code, r.text[:80]) for r in results])
+    # (the losing redemption revokes what the code issued: RFC 6749 4.1.2;
+    # so the refresh race uses a refresh token from a code not raced)
+    _, code = d.login("B")
+    r = d.token("B", grant_type="authorization_code", code=code, redirect_uri=d.redirect,
+                code_verifier=d.verifier)
+    rt = r.json().get("refresh_token") if r.status_code == 200 else None
+    if check(bool(rt), "node B issues a refresh token", r.text[:200]):
+        results = race(lambda n: d.token(n, grant_type="refresh_token", refresh_token=rt))
+        check(sorted(r.status_code for r in results) == [200, 400],
+              "one refresh token sent to both nodes at once: exactly one wins",
+              [(r.status_code, r.text[:80]) for r in results])
 
     # -- revocation on one node is seen by the other ------------------------
     _, code = d.login("B")
