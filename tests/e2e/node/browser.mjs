@@ -247,11 +247,15 @@ async function errorPages(page, label) {
     const cases = [
       ['unknown-client', { client_id: 'no-such-client' }],
       ['wrong-redirect-uri', { redirect_uri: `${client.redirect_uri}/../evil` }],
+      ['logout-redirect-uri', {}], // end_session with an unregistered post_logout_redirect_uri
     ];
     for (const [name, change] of cases) {
       const q = new URLSearchParams(good);
       for (const [k, v] of Object.entries(change)) q.set(k, v);
-      const url = `${issuer}/login/oauth/authorize?${q}`;
+      let url = `${issuer}/login/oauth/authorize?${q}`;
+      if (name === 'logout-redirect-uri') {
+        url = `${issuer}/api/logout?${new URLSearchParams({ client_id: client.client_id, post_logout_redirect_uri: 'http://evil.example/', state: 's' })}`;
+      }
       let res;
       const got = await provoke(page, async () => { res = await page.goto(url); });
       // Chromium logs the 400 of the document itself; nothing else may come

@@ -80,7 +80,13 @@ async function main() {
   note(`openid-client ${VERSION} (oauth4webapi ${require('oauth4webapi/package.json').version}), issuer ${cfg.issuer}`);
   const agent = new Agent();
 
-  // ---- discovery
+  // ---- discovery (OIDC Discovery, and RFC 8414 for an OAuth-only client)
+  await step('RFC 8414 discovery', async () => {
+    const conf = await client.discovery(issuer, C.basic.client_id, { client_secret: C.basic.client_secret },
+      client.ClientSecretBasic(C.basic.client_secret), { execute, algorithm: 'oauth2' });
+    equal(conf.serverMetadata().token_endpoint, `${cfg.issuer}/api/login/oauth/access_token`,
+      'RFC 8414 discovery (/.well-known/oauth-authorization-server): token endpoint');
+  });
   const config = await step('discovery', async () => {
     const conf = await client.discovery(issuer, C.basic.client_id, { client_secret: C.basic.client_secret },
       client.ClientSecretBasic(C.basic.client_secret), { execute });
@@ -132,6 +138,21 @@ async function main() {
     const tokens = await client.authorizationCodeGrant(config, a.callback, a.checks);
     equal(tokens.claims().sub, first.claims.sub, 'SSO: same subject');
     equal(tokens.claims().sid, first.claims.sid, 'SSO: same session id (sid)');
+  });
+
+  // ---- max_age: an older login is not good enough (OIDC Core 3.1.2.1)
+  await step('max_age', async () => {
+    await new Promise((r) => setTimeout(r, 2100));
+    const a = await authorize(config, agent, C.basic, { max_age: '1' });
+    equal(a.pages.join(','), 'login', 'max_age=1 after 2 s: the login page again, no consent');
+    const tokens = await client.authorizationCodeGrant(config, a.callback, { ...a.checks, maxAge: 1 });
+    const c = tokens.claims();
+    ok(c.auth_time > first.claims.auth_time, 'max_age: the library accepts auth_time, later than the first login',
+      [c.auth_time, first.claims.auth_time]);
+    const b = await authorize(config, agent, C.basic, { prompt: 'login' });
+    equal(b.pages.join(','), 'login', 'prompt=login: the login page again even with a session');
+    const t2 = await client.authorizationCodeGrant(config, b.callback, b.checks);
+    ok(t2.claims().auth_time >= c.auth_time, 'prompt=login: a fresh auth_time');
   });
 
   // ---- the library refuses what it must refuse
@@ -224,6 +245,14 @@ async function main() {
     const i = await client.tokenIntrospection(config, t.access_token);
     ok(i.active === true && i.client_id === C.basic.client_id && i.scope === 'api',
       'client_credentials: introspection active, client_id, scope api', i);
+  });
+  await step('client_credentials, a client_id with reserved characters', async () => {
+    // RFC 6749 2.3.1: id and secret form-urlencoded before Basic; the library does so
+    const odd = await client.discovery(issuer, C.odd.client_id, { client_secret: C.odd.client_secret },
+      client.ClientSecretBasic(C.odd.client_secret), { execute });
+    const t = await client.clientCredentialsGrant(odd, { scope: 'api' });
+    const i = await client.tokenIntrospection(config, t.access_token);
+    equal(i.client_id, C.odd.client_id, `client_secret_basic with client_id ${JSON.stringify(C.odd.client_id)}: token issued to it`);
   });
   await step('client_credentials (client_secret_post)', async () => {
     const post = await client.discovery(issuer, C.post.client_id, { client_secret: C.post.client_secret },
