@@ -141,8 +141,9 @@ class Deployment:
         headers = {"Cookie": "%s=%s" % (COOKIE, cookie)} if cookie else {}
         return requests.get(url, headers=headers, allow_redirects=False, timeout=30)
 
-    def login(self, node):
-        """Signs in on `node` through its login form; returns (browser,
+    def login(self, node, post_to=None):
+        """Signs in on `node` through its login form (posted to node
+        `post_to`, as a load balancer may do, if given); returns (browser,
         code). The browser's jar then holds the session cookie."""
         b = Browser()
         url = self.ep(node, "authorization_endpoint") + "?" + urllib.parse.urlencode(self.authz_params())
@@ -151,13 +152,17 @@ class Deployment:
         forms = [f for f in parse_forms(r.text) if f.has_input("password")] if r.status_code == 200 else []
         if not check(len(forms) == 1, "node %s shows its login form" % node, "HTTP %d" % r.status_code):
             return b, None
+        what = "node %s signs in" % node
+        if post_to:
+            at = self.node[post_to] + urllib.parse.urlsplit(at).path
+            what = "the login form of node %s, posted to node %s, signs in" % (node, post_to)
         r, at = b.submit(at, forms[0], {"username": self.username, "password": self.password},
                          button="login", stop=is_rp)
         loc = r.headers.get("Location", "")
         q = query(loc)
         check(r.status_code in (302, 303) and loc.startswith(self.redirect) and q.get("state") == self.state
               and q.get("iss") == self.issuer and "code" in q,
-              "node %s signs in and redirects with a code, state and iss = the shared issuer" % node,
+              what + " and redirects with a code, state and iss = the shared issuer",
               "HTTP %d %s" % (r.status_code, loc or r.text[:200]))
         return b, q.get("code")
 
@@ -266,7 +271,7 @@ def main():
               [(r.status_code, r.text[:80]) for r in results])
 
     # -- revocation on one node is seen by the other ------------------------
-    _, code = d.login("B")
+    _, code = d.login("B", post_to="A")
     r = d.token("A", grant_type="authorization_code", code=code, redirect_uri=d.redirect,
                 code_verifier=d.verifier)
     tok = r.json() if r.status_code == 200 else {}
