@@ -45,7 +45,7 @@ command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 [ -z "$missing" ] || die "required packages are installed (missing:$missing; run: sh scripts/deps.sh test)"
 if [ ! -x "$ADMIN" ] || [ ! -f "$TOP/build/mod_oidc_idp.so" ]; then
-    make -C "$TOP" -s all >/dev/null
+    make -C "$TOP" -s all >/dev/null || die "make all"
 fi
 echo "# $(dpkg-query -W -f='${Package} ${Version}' libapache2-mod-auth-openidc 2>/dev/null)"
 

@@ -46,7 +46,7 @@ ls /usr/lib/*/apr-util-1/apr_dbd_pgsql*.so >/dev/null 2>&1 || missing="$missing 
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
 [ -z "$missing" ] || die "required packages are installed (missing:$missing; run: sh scripts/deps.sh test)"
 if [ ! -x "$ADMIN" ] || [ ! -f "$TOP/build/mod_oidc_idp.so" ]; then
-    make -C "$TOP" -s all >/dev/null
+    make -C "$TOP" -s all >/dev/null || die "make all"
 fi
 
 as_postgres() {
