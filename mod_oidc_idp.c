@@ -130,12 +130,8 @@ static void oidp_test_config(apr_pool_t *pconf, server_rec *s)
 
 static void oidp_register_hooks(apr_pool_t *p)
 {
-    /* before mod_dbd's post_config, which turns prepared statements into
-     * per-connection state */
-    static const char *const succ[] = {"mod_dbd.c", NULL};
-
     (void)p;
-    ap_hook_post_config(oidp_post_config, NULL, succ, APR_HOOK_MIDDLE);
+    ap_hook_post_config(oidp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_test_config(oidp_test_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(oidp_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS oidp_user (
 
 CREATE TABLE IF NOT EXISTS oidp_code (
     code_hash             TEXT PRIMARY KEY,
+    issuer                TEXT NOT NULL,
     client_id             TEXT NOT NULL,
     user_id               TEXT NOT NULL,
     redirect_uri          TEXT NOT NULL,
@@ -76,6 +77,8 @@ CREATE INDEX IF NOT EXISTS oidp_code_expires ON oidp_code (expires_at);
 
 CREATE TABLE IF NOT EXISTS oidp_token (
     token_hash TEXT PRIMARY KEY,
+    issuer     TEXT NOT NULL,           -- the issuer (virtual host) that issued it
+    audience   TEXT,                    -- aud of an access token
     kind       TEXT NOT NULL,           -- access | refresh
     client_id  TEXT NOT NULL,
     user_id    TEXT,                    -- NULL for client_credentials

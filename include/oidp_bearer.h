@@ -18,9 +18,9 @@
 oidp_err_t oidp_bearer_extract(const char **token, request_rec *r, apr_hash_t *body,
                                const char **desc);
 
-/* A live access token of an enabled user: OIDP_OK with *t and t->user,
+/* A live access token of this issuer for an enabled user: OIDP_OK with *t and t->user,
  * INVALID_TOKEN otherwise, TEMPORARILY_UNAVAILABLE when the store is down. */
-oidp_err_t oidp_bearer_lookup(oidp_token_t **t, request_rec *r, oidp_db_t *db, const char *token,
-                              const char **desc);
+oidp_err_t oidp_bearer_lookup(oidp_token_t **t, request_rec *r, oidp_db_t *db, const char *issuer,
+                              const char *token, const char **desc);
 
 #endif /* OIDP_BEARER_H */

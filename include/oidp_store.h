@@ -119,6 +119,8 @@ typedef struct oidp_user_t {
 
 typedef struct oidp_token_t {
     const char *token_hash; /* SHA-256 hex of the token */
+    const char *issuer;     /* the issuer that issued it */
+    const char *audience;   /* aud of an access token */
     const char *kind;       /* OIDP_TOKEN_* */
     const char *client_id;
     const char *user_id;    /* NULL for client_credentials */
@@ -139,6 +141,7 @@ typedef struct oidp_token_t {
 /* An authorization code (stored by hash, single use). */
 typedef struct oidp_code_t {
     const char *code_hash;
+    const char *issuer;
     const char *client_id;
     const char *user_id;
     const char *redirect_uri;
@@ -197,17 +200,17 @@ apr_status_t oidp_store_token_get(oidp_token_t **t, apr_pool_t *p, oidp_db_t *db
  * such refresh token (another client's is left untouched). */
 apr_status_t oidp_store_token_redeem(oidp_token_t **t, apr_pool_t *p, oidp_db_t *db,
                                      const char *token_hash, const char *client_id,
-                                     const char **err);
+                                     const char *issuer, const char **err);
 apr_status_t oidp_store_token_revoke(apr_pool_t *p, oidp_db_t *db, const char *token_hash,
                                      const char **err);
 apr_status_t oidp_store_token_revoke_grant(apr_pool_t *p, oidp_db_t *db, const char *grant_id,
                                            const char **err);
 apr_status_t oidp_store_code_insert(apr_pool_t *p, oidp_db_t *db, const oidp_code_t *c,
                                     const char **err);
-/* Marks the code used and returns it in one atomic statement: c->used is 1
+/* Marks the code (of this issuer) used and returns it in one atomic statement: c->used is 1
  * for the first redemption, more for a replay. APR_NOTFOUND if unknown. */
 apr_status_t oidp_store_code_redeem(oidp_code_t **c, apr_pool_t *p, oidp_db_t *db,
-                                    const char *code_hash, const char **err);
+                                    const char *code_hash, const char *issuer, const char **err);
 
 apr_status_t oidp_store_session_insert(apr_pool_t *p, oidp_db_t *db, const oidp_session_t *s,
                                        const char **err);

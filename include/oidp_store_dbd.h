@@ -11,8 +11,8 @@
 /* Non-zero when mod_dbd's optional functions are available. */
 int oidp_store_dbd_loaded(void);
 
-/* Registers every httpd statement with mod_dbd for server s (before
- * mod_dbd's own post_config, so each pooled connection prepares them once). */
+/* Registers every httpd statement with mod_dbd for server s (at
+ * configuration time; each pooled connection then prepares them once). */
 void oidp_store_dbd_prepare(server_rec *s);
 
 /* The request's connection (acquired once per request, released by mod_dbd

@@ -46,8 +46,9 @@ const oidp_key_t *oidp_tokens_id_token_key(const oidp_cfg_t *c, const oidp_clien
 int oidp_tokens_issue_user(request_rec *r, const oidp_cfg_t *c, oidp_db_t *db,
                            const oidp_grant_t *g, int id_token);
 
-/* 200 with {"access_token","token_type":"Bearer","expires_in","scope",
- * "refresh_token"?,"id_token"?} and no-store. */
+/* 200 with {"access_token","token_type":"Bearer","expires_in","scope"?,
+ * "refresh_token"?,"id_token"?} and no-store; scope is sent when not NULL,
+ * even empty (RFC 6749 5.1: when it differs from the request). */
 int oidp_tokens_respond(request_rec *r, const oidp_cfg_t *c, const char *access_token,
                         const char *scope, const char *refresh_token, const char *id_token);
 

@@ -43,7 +43,6 @@ int oidp_account_handle(request_rec *r, const oidp_cfg_t *c)
     oidp_db_t *db;
     oidp_err_t e;
 
-    (void)c;
     if (oidp_bearer_extract(&token, r, NULL, &desc) != OIDP_OK) {
         return not_signed_in(r);
     }
@@ -52,7 +51,7 @@ int oidp_account_handle(request_rec *r, const oidp_cfg_t *c)
         return oidp_error_json(r, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the store is unavailable");
     }
     if (token) {
-        e = oidp_bearer_lookup(&t, r, db, token, &desc);
+        e = oidp_bearer_lookup(&t, r, db, c->issuer, token, &desc);
         if (e == OIDP_ERR_TEMPORARILY_UNAVAILABLE) {
             return oidp_error_json(r, e, desc);
         }

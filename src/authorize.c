@@ -431,6 +431,7 @@ static int issue_code(authz_t *a)
         return fail(a, OIDP_ERR_SERVER_ERROR, "no randomness");
     }
     code.code_hash = oidp_util_sha256_hex(r->pool, value, strlen(value));
+    code.issuer = a->c->issuer;
     code.client_id = a->client->client_id;
     code.user_id = a->b->login->user_id;
     code.redirect_uri = a->redirect_uri;

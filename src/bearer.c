@@ -60,8 +60,8 @@ oidp_err_t oidp_bearer_extract(const char **token, request_rec *r, apr_hash_t *b
     return OIDP_OK;
 }
 
-oidp_err_t oidp_bearer_lookup(oidp_token_t **tp, request_rec *r, oidp_db_t *db, const char *token,
-                              const char **desc)
+oidp_err_t oidp_bearer_lookup(oidp_token_t **tp, request_rec *r, oidp_db_t *db, const char *issuer,
+                              const char *token, const char **desc)
 {
     oidp_token_t *t = NULL;
     const char *err = NULL;
@@ -75,7 +75,7 @@ oidp_err_t oidp_bearer_lookup(oidp_token_t **tp, request_rec *r, oidp_db_t *db, 
         return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
     }
     if (!t || strcmp(t->kind, OIDP_TOKEN_ACCESS) != 0 || t->revoked
-        || t->expires_at <= oidp_util_now()) {
+        || t->expires_at <= oidp_util_now() || strcmp(t->issuer, issuer) != 0) {
         *desc = "the access token is invalid, expired or revoked";
         return OIDP_ERR_INVALID_TOKEN;
     }

@@ -111,12 +111,24 @@ const char *oidp_cfg_check_issuer(apr_pool_t *p, const char *issuer, const char 
 const char *oidp_cmd_issuer(cmd_parms *cmd, void *dcfg, const char *arg)
 {
     const char *why = oidp_cfg_check_issuer(cmd->temp_pool, arg, NULL);
+    oidp_cfg_t *c = cfg_of(cmd);
 
     (void)dcfg;
     if (why) {
         return apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name, arg, why);
     }
-    cfg_of(cmd)->issuer = arg;
+    if (c->issuer) {
+        return apr_psprintf(cmd->pool, "%s: set twice for this server", cmd->cmd->name);
+    }
+    /* The statements are registered with mod_dbd here, as mod_authn_dbd does:
+     * virtual hosts then inherit them through mod_dbd's own merge. */
+    if (!oidp_store_dbd_loaded()) {
+        return apr_psprintf(cmd->pool, "%s: mod_dbd must be loaded first (LoadModule dbd_module "
+                                       "modules/mod_dbd.so before this directive)",
+                            cmd->cmd->name);
+    }
+    oidp_store_dbd_prepare(cmd->server);
+    c->issuer = arg;
     return NULL;
 }
 
@@ -453,7 +465,6 @@ int oidp_cfg_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
             continue;
         }
         c->rt = runtime_build(pconf, c);
-        oidp_store_dbd_prepare(sp);
     }
     return OK;
 }

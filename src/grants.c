@@ -80,7 +80,8 @@ int oidp_grant_authorization_code(oidp_token_req_t *t)
     /* one statement marks the code used and returns it: of two racing
      * redemptions exactly one sees used == 1 */
     rv = oidp_store_code_redeem(&k, t->r->pool, t->db,
-                                oidp_util_sha256_hex(t->r->pool, value, strlen(value)), &err);
+                                oidp_util_sha256_hex(t->r->pool, value, strlen(value)),
+                                t->cfg->issuer, &err);
     if (rv == APR_NOTFOUND) {
         return oidp_error_json(t->r, OIDP_ERR_INVALID_GRANT, "the code is invalid");
     }
@@ -146,7 +147,7 @@ int oidp_grant_refresh_token(oidp_token_req_t *t)
     /* marks it used and returns it in one statement (rotation) */
     rv = oidp_store_token_redeem(&k, t->r->pool, t->db,
                                  oidp_util_sha256_hex(t->r->pool, value, strlen(value)),
-                                 t->client->client_id, &err);
+                                 t->client->client_id, t->cfg->issuer, &err);
     if (rv == APR_NOTFOUND) {
         return oidp_error_json(t->r, OIDP_ERR_INVALID_GRANT, "the refresh token is invalid");
     }

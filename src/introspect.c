@@ -15,9 +15,9 @@
 #include "oidp_tokens.h"
 #include "oidp_util.h"
 
-static int token_active(const oidp_token_t *t, apr_int64_t now)
+static int token_active(const oidp_token_t *t, const char *issuer, apr_int64_t now)
 {
-    if (t->revoked || t->expires_at <= now) {
+    if (t->revoked || t->expires_at <= now || !t->issuer || strcmp(t->issuer, issuer) != 0) {
         return 0;
     }
     /* a user token needs its user, still enabled */
@@ -66,7 +66,7 @@ int oidp_introspect_handle(request_rec *r, const oidp_cfg_t *c)
         oidp_store_log(r, "token lookup", err);
         return oidp_error_json(r, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the store is unavailable");
     }
-    if (!t || !token_active(t, oidp_util_now())) {
+    if (!t || !token_active(t, c->issuer, oidp_util_now())) {
         return respond(r, json_pack("{s:b}", "active", 0));
     }
     j = json_pack("{s:b, s:s, s:s, s:s, s:I, s:I}", "active", 1, "client_id", t->client_id, "sub",
@@ -80,9 +80,9 @@ int oidp_introspect_handle(request_rec *r, const oidp_cfg_t *c)
     }
     if (strcmp(t->kind, OIDP_TOKEN_ACCESS) == 0) {
         json_object_set_new(j, "token_type", json_string("Bearer"));
-        json_object_set_new(j, "aud", json_string(c->access_token_audience
-                                                      ? c->access_token_audience
-                                                      : t->client_id));
+        if (t->audience) {
+            json_object_set_new(j, "aud", json_string(t->audience));
+        }
     }
     if (t->jti) {
         json_object_set_new(j, "jti", json_string(t->jti));

@@ -41,6 +41,10 @@ int oidp_revoke_handle(request_rec *r, const oidp_cfg_t *c)
     }
     rv = oidp_store_token_get(&t, r->pool, db, oidp_util_sha256_hex(r->pool, token, strlen(token)),
                               &err);
+    if (rv == APR_SUCCESS && strcmp(t->issuer, c->issuer) != 0) {
+        rv = APR_NOTFOUND; /* another issuer's token is unknown here */
+        t = NULL;
+    }
     if (rv == APR_SUCCESS && strcmp(t->client_id, client->client_id) != 0) {
         return oidp_error_json(r, OIDP_ERR_UNAUTHORIZED_CLIENT,
                                "the token was not issued to this client");

@@ -27,47 +27,51 @@
 #define USER_COLS UCOLS("")
 #define USER_NCOLS 22
 
-#define TOKEN_COLS                                                                        \
-    "t.token_hash, t.kind, t.client_id, t.user_id, t.scope, t.jti, t.grant_id, t.sid, "   \
-    "t.claims, t.auth_time, t.issued_at, t.expires_at, t.revoked"
-#define TOKEN_NCOLS 13
+#define TCOLS(t)                                                                          \
+    t "token_hash, " t "issuer, " t "audience, " t "kind, " t "client_id, " t "user_id, "     \
+    t "scope, " t "jti, " t "grant_id, " t "sid, " t "claims, " t "auth_time, " t "issued_at, " \
+    t "expires_at, " t "revoked"
+#define TOKEN_NCOLS 15
 
 #define CODE_COLS                                                                         \
-    "code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge, "         \
+    "code_hash, issuer, client_id, user_id, redirect_uri, scope, nonce, code_challenge, "  \
     "code_challenge_method, claims, auth_time, sid, grant_id, created_at, expires_at, used"
 
+/* Placeholders: %s for text, %lld for integers (PostgreSQL types the
+ * parameters of a prepared statement by them; SQLite converts by column
+ * affinity). */
 static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
     {OIDP_STMT_CLIENT_GET, "oidp_client_get",
      "SELECT " CLIENT_COLS CLIENT_FROM " WHERE c.client_id = %s ORDER BY u.kind, u.uri"},
     {OIDP_STMT_TOKEN_INSERT, "oidp_token_insert",
-     "INSERT INTO oidp_token (token_hash, kind, client_id, user_id, scope, jti, grant_id, sid, "
-     "claims, auth_time, issued_at, expires_at) "
-     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"},
+     "INSERT INTO oidp_token (token_hash, issuer, audience, kind, client_id, user_id, scope, jti, "
+     "grant_id, sid, claims, auth_time, issued_at, expires_at) "
+     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld)"},
     {OIDP_STMT_TOKEN_GET, "oidp_token_get",
-     "SELECT " TOKEN_COLS ", c.claim_dialect, " UCOLS("u.")
+     "SELECT " TCOLS("t.") ", c.claim_dialect, " UCOLS("u.")
      " FROM oidp_token t JOIN oidp_client c ON c.client_id = t.client_id "
      "LEFT JOIN oidp_user u ON u.id = t.user_id WHERE t.token_hash = %s"},
     {OIDP_STMT_TOKEN_REVOKE, "oidp_token_revoke",
-     "UPDATE oidp_token SET revoked = 1 WHERE token_hash = %s"},
+     "UPDATE oidp_token SET revoked = 1 WHERE token_hash = %s AND revoked = 0"},
     {OIDP_STMT_TOKEN_REVOKE_GRANT, "oidp_token_revoke_grant",
-     "UPDATE oidp_token SET revoked = 1 WHERE grant_id = %s"},
+     "UPDATE oidp_token SET revoked = revoked + 1 WHERE grant_id = %s"},
     {OIDP_STMT_TOKEN_REDEEM, "oidp_token_redeem",
      "UPDATE oidp_token SET revoked = revoked + 1 "
-     "WHERE token_hash = %s AND kind = 'refresh' AND client_id = %s "
-     "RETURNING token_hash, kind, client_id, user_id, scope, jti, grant_id, sid, claims, "
-     "auth_time, issued_at, expires_at, revoked"},
+     "WHERE token_hash = %s AND kind = 'refresh' AND client_id = %s AND issuer = %s "
+     "RETURNING " TCOLS("")},
     {OIDP_STMT_USER_GET_BY_NAME, "oidp_user_get_by_name",
      "SELECT " USER_COLS " FROM oidp_user WHERE username = %s"},
     {OIDP_STMT_USER_GET_BY_ID, "oidp_user_get_by_id",
      "SELECT " USER_COLS " FROM oidp_user WHERE id = %s"},
     {OIDP_STMT_CODE_INSERT, "oidp_code_insert",
-     "INSERT INTO oidp_code (" CODE_COLS ") "
-     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0)"},
+     "INSERT INTO oidp_code (" CODE_COLS ") VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+     "%lld, %s, %s, %lld, %lld, 0)"},
     {OIDP_STMT_CODE_REDEEM, "oidp_code_redeem",
-     "UPDATE oidp_code SET used = used + 1 WHERE code_hash = %s RETURNING " CODE_COLS},
+     "UPDATE oidp_code SET used = used + 1 WHERE code_hash = %s AND issuer = %s "
+     "RETURNING " CODE_COLS},
     {OIDP_STMT_SESSION_INSERT, "oidp_session_insert",
      "INSERT INTO oidp_session (sid, user_id, auth_time, created_at, expires_at) "
-     "VALUES (%s, %s, %s, %s, %s)"},
+     "VALUES (%s, %s, %lld, %lld, %lld)"},
     {OIDP_STMT_SESSION_GET, "oidp_session_get",
      "SELECT s.sid, s.user_id, s.auth_time, s.created_at, s.expires_at, s.ended, " UCOLS("u.")
      " FROM oidp_session s JOIN oidp_user u ON u.id = s.user_id WHERE s.sid = %s"},
@@ -75,7 +79,7 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
     {OIDP_STMT_CONSENT_GET, "oidp_consent_get",
      "SELECT scope FROM oidp_consent WHERE user_id = %s AND client_id = %s"},
     {OIDP_STMT_CONSENT_PUT, "oidp_consent_put",
-     "INSERT INTO oidp_consent (user_id, client_id, scope, granted_at) VALUES (%s, %s, %s, %s) "
+     "INSERT INTO oidp_consent (user_id, client_id, scope, granted_at) VALUES (%s, %s, %s, %lld) "
      "ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, "
      "granted_at = excluded.granted_at"},
 
@@ -84,11 +88,11 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
     {OIDP_STMT_CLIENT_INSERT, "oidp_client_insert",
      "INSERT INTO oidp_client (client_id, secret_hash, auth_method, grant_types, scopes, "
      "display_name, claim_dialect, first_party, id_token_alg, created_at, updated_at) "
-     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"},
+     "VALUES (%s, %s, %s, %s, %s, %s, %s, %lld, %s, %lld, %lld)"},
     {OIDP_STMT_CLIENT_UPDATE, "oidp_client_update",
      "UPDATE oidp_client SET secret_hash = %s, auth_method = %s, grant_types = %s, scopes = %s, "
-     "display_name = %s, claim_dialect = %s, first_party = %s, id_token_alg = %s, "
-     "created_at = %s, updated_at = %s WHERE client_id = %s"},
+     "display_name = %s, claim_dialect = %s, first_party = %lld, id_token_alg = %s, "
+     "created_at = %lld, updated_at = %lld WHERE client_id = %s"},
     {OIDP_STMT_CLIENT_DELETE, "oidp_client_delete", "DELETE FROM oidp_client WHERE client_id = %s"},
     {OIDP_STMT_CLIENT_URI_INSERT, "oidp_client_uri_insert",
      "INSERT INTO oidp_client_uri (client_id, kind, uri) VALUES (%s, %s, %s)"},
@@ -98,22 +102,22 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
      "DELETE FROM oidp_token WHERE client_id = %s"},
     {OIDP_STMT_USER_LIST, "oidp_user_list", "SELECT " USER_COLS " FROM oidp_user ORDER BY username"},
     {OIDP_STMT_USER_INSERT, "oidp_user_insert",
-     "INSERT INTO oidp_user (" USER_COLS ") VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-     "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"},
+     "INSERT INTO oidp_user (" USER_COLS ") VALUES (%s, %s, %s, %s, %s, %s, %s, %lld, %s, %lld, "
+     "%s, %s, %s, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld)"},
     {OIDP_STMT_USER_UPDATE, "oidp_user_update",
      "UPDATE oidp_user SET id = %s, username = %s, password_hash = %s, name = %s, given_name = %s, "
-     "family_name = %s, email = %s, email_verified = %s, phone_number = %s, "
-     "phone_number_verified = %s, address_formatted = %s, address_street = %s, "
+     "family_name = %s, email = %s, email_verified = %lld, phone_number = %s, "
+     "phone_number_verified = %lld, address_formatted = %s, address_street = %s, "
      "address_locality = %s, address_region = %s, address_postal_code = %s, "
-     "address_country = %s, picture = %s, locale = %s, groups = %s, disabled = %s, "
-     "created_at = %s, updated_at = %s WHERE id = %s"},
+     "address_country = %s, picture = %s, locale = %s, groups = %s, disabled = %lld, "
+     "created_at = %lld, updated_at = %lld WHERE id = %s"},
     {OIDP_STMT_USER_DELETE, "oidp_user_delete", "DELETE FROM oidp_user WHERE id = %s"},
     {OIDP_STMT_USER_TOKENS_DELETE, "oidp_user_tokens_delete",
      "DELETE FROM oidp_token WHERE user_id = %s"},
-    {OIDP_STMT_TOKEN_PURGE, "oidp_token_purge", "DELETE FROM oidp_token WHERE expires_at < %s"},
-    {OIDP_STMT_CODE_PURGE, "oidp_code_purge", "DELETE FROM oidp_code WHERE expires_at < %s"},
+    {OIDP_STMT_TOKEN_PURGE, "oidp_token_purge", "DELETE FROM oidp_token WHERE expires_at < %lld"},
+    {OIDP_STMT_CODE_PURGE, "oidp_code_purge", "DELETE FROM oidp_code WHERE expires_at < %lld"},
     {OIDP_STMT_SESSION_PURGE, "oidp_session_purge",
-     "DELETE FROM oidp_session WHERE expires_at < %s"},
+     "DELETE FROM oidp_session WHERE expires_at < %lld"},
 };
 
 const oidp_stmt_def_t *oidp_store_stmt_def(oidp_stmt_e id)
@@ -173,16 +177,28 @@ static apr_status_t run_query(int *nrows, apr_pool_t *p, oidp_db_t *db, oidp_stm
     return APR_SUCCESS;
 }
 
+/* Column n as text, NULL for SQL NULL (apr_dbd_get_entry cannot tell: the
+ * PostgreSQL driver gives "" for NULL). */
+static const char *raw(oidp_db_t *db, apr_dbd_row_t *row, int n)
+{
+    char *v = NULL;
+
+    if (apr_dbd_datum_get(db->driver, row, n, APR_DBD_TYPE_STRING, &v) != APR_SUCCESS) {
+        return NULL;
+    }
+    return v;
+}
+
 /* Column n of row as a string copied into p, NULL for SQL NULL. */
 static const char *col(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row, int n)
 {
-    const char *v = apr_dbd_get_entry(db->driver, row, n);
+    const char *v = raw(db, row, n);
     return v ? apr_pstrdup(p, v) : NULL;
 }
 
 static apr_int64_t col_int(oidp_db_t *db, apr_dbd_row_t *row, int n)
 {
-    const char *v = apr_dbd_get_entry(db->driver, row, n);
+    const char *v = raw(db, row, n);
     return v ? apr_atoi64(v) : 0;
 }
 
@@ -190,7 +206,7 @@ static apr_int64_t col_int(oidp_db_t *db, apr_dbd_row_t *row, int n)
  * boolean; integers as digits. Both map here. */
 static int col_flag(oidp_db_t *db, apr_dbd_row_t *row, int n)
 {
-    const char *v = apr_dbd_get_entry(db->driver, row, n);
+    const char *v = raw(db, row, n);
     return v && (*v == 't' || (*v >= '1' && *v <= '9'));
 }
 
@@ -211,7 +227,7 @@ static void clients_from_rows(apr_array_header_t *clients, apr_pool_t *p, oidp_d
     oidp_client_t *c = NULL;
 
     while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
-        const char *id = apr_dbd_get_entry(db->driver, row, 0);
+        const char *id = raw(db, row, 0);
         const char *kind, *uri;
 
         if (!c || strcmp(c->client_id, id) != 0) {
@@ -231,7 +247,7 @@ static void clients_from_rows(apr_array_header_t *clients, apr_pool_t *p, oidp_d
             c->post_logout_uris = apr_array_make(p, 1, sizeof(const char *));
             APR_ARRAY_PUSH(clients, oidp_client_t *) = c;
         }
-        kind = apr_dbd_get_entry(db->driver, row, 11);
+        kind = raw(db, row, 11);
         uri = col(p, db, row, 12);
         if (kind && uri) {
             if (strcmp(kind, "redirect") == 0) {
@@ -355,7 +371,7 @@ static oidp_user_t *user_from_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *r
 {
     oidp_user_t *u;
 
-    if (!apr_dbd_get_entry(db->driver, row, o)) {
+    if (!raw(db, row, o)) {
         return NULL;
     }
     u = apr_pcalloc(p, sizeof(*u));
@@ -460,12 +476,12 @@ apr_status_t oidp_store_user_delete(apr_pool_t *p, oidp_db_t *db, const char *id
 apr_status_t oidp_store_token_insert(apr_pool_t *p, oidp_db_t *db, const oidp_token_t *t,
                                      const char **err)
 {
-    const char *args[12] = {t->token_hash, t->kind, t->client_id, t->user_id, t->scope, t->jti,
-                            t->grant_id, t->sid, t->claims,
+    const char *args[14] = {t->token_hash, t->issuer, t->audience, t->kind, t->client_id,
+                            t->user_id, t->scope, t->jti, t->grant_id, t->sid, t->claims,
                             t->auth_time ? i64s(p, t->auth_time) : NULL, i64s(p, t->issued_at),
                             i64s(p, t->expires_at)};
 
-    return run_query(NULL, p, db, OIDP_STMT_TOKEN_INSERT, 12, args, err);
+    return run_query(NULL, p, db, OIDP_STMT_TOKEN_INSERT, 14, args, err);
 }
 
 static oidp_token_t *token_from_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
@@ -473,18 +489,20 @@ static oidp_token_t *token_from_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t 
     oidp_token_t *k = apr_pcalloc(p, sizeof(*k));
 
     k->token_hash = col(p, db, row, 0);
-    k->kind = col(p, db, row, 1);
-    k->client_id = col(p, db, row, 2);
-    k->user_id = col(p, db, row, 3);
-    k->scope = col(p, db, row, 4);
-    k->jti = col(p, db, row, 5);
-    k->grant_id = col(p, db, row, 6);
-    k->sid = col(p, db, row, 7);
-    k->claims = col(p, db, row, 8);
-    k->auth_time = col_int(db, row, 9);
-    k->issued_at = col_int(db, row, 10);
-    k->expires_at = col_int(db, row, 11);
-    k->revoked = (int)col_int(db, row, 12);
+    k->issuer = col(p, db, row, 1);
+    k->audience = col(p, db, row, 2);
+    k->kind = col(p, db, row, 3);
+    k->client_id = col(p, db, row, 4);
+    k->user_id = col(p, db, row, 5);
+    k->scope = col(p, db, row, 6);
+    k->jti = col(p, db, row, 7);
+    k->grant_id = col(p, db, row, 8);
+    k->sid = col(p, db, row, 9);
+    k->claims = col(p, db, row, 10);
+    k->auth_time = col_int(db, row, 11);
+    k->issued_at = col_int(db, row, 12);
+    k->expires_at = col_int(db, row, 13);
+    k->revoked = (int)col_int(db, row, 14);
     if (!k->scope) {
         k->scope = "";
     }
@@ -515,12 +533,12 @@ apr_status_t oidp_store_token_get(oidp_token_t **t, apr_pool_t *p, oidp_db_t *db
 
 apr_status_t oidp_store_token_redeem(oidp_token_t **t, apr_pool_t *p, oidp_db_t *db,
                                      const char *token_hash, const char *client_id,
-                                     const char **err)
+                                     const char *issuer, const char **err)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
-    const char *args[2] = {token_hash, client_id};
-    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_TOKEN_REDEEM, 2, args, err);
+    const char *args[3] = {token_hash, client_id, issuer};
+    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_TOKEN_REDEEM, 3, args, err);
 
     *t = NULL;
     if (rv != APR_SUCCESS) {
@@ -574,21 +592,21 @@ apr_status_t oidp_store_purge(int *n, apr_pool_t *p, oidp_db_t *db, apr_int64_t 
 apr_status_t oidp_store_code_insert(apr_pool_t *p, oidp_db_t *db, const oidp_code_t *c,
                                     const char **err)
 {
-    const char *args[14] = {c->code_hash, c->client_id, c->user_id, c->redirect_uri, c->scope,
-                            c->nonce, c->code_challenge, c->code_challenge_method, c->claims,
-                            i64s(p, c->auth_time), c->sid, c->grant_id, i64s(p, c->created_at),
-                            i64s(p, c->expires_at)};
+    const char *args[15] = {c->code_hash, c->issuer, c->client_id, c->user_id, c->redirect_uri,
+                            c->scope, c->nonce, c->code_challenge, c->code_challenge_method,
+                            c->claims, i64s(p, c->auth_time), c->sid, c->grant_id,
+                            i64s(p, c->created_at), i64s(p, c->expires_at)};
 
-    return run_query(NULL, p, db, OIDP_STMT_CODE_INSERT, 14, args, err);
+    return run_query(NULL, p, db, OIDP_STMT_CODE_INSERT, 15, args, err);
 }
 
 apr_status_t oidp_store_code_redeem(oidp_code_t **c, apr_pool_t *p, oidp_db_t *db,
-                                    const char *code_hash, const char **err)
+                                    const char *code_hash, const char *issuer, const char **err)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
-    const char *args[1] = {code_hash};
-    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_CODE_REDEEM, 1, args, err);
+    const char *args[2] = {code_hash, issuer};
+    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_CODE_REDEEM, 2, args, err);
 
     *c = NULL;
     if (rv != APR_SUCCESS) {
@@ -601,20 +619,21 @@ apr_status_t oidp_store_code_redeem(oidp_code_t **c, apr_pool_t *p, oidp_db_t *d
         }
         k = apr_pcalloc(p, sizeof(*k));
         k->code_hash = col(p, db, row, 0);
-        k->client_id = col(p, db, row, 1);
-        k->user_id = col(p, db, row, 2);
-        k->redirect_uri = col(p, db, row, 3);
-        k->scope = col(p, db, row, 4);
-        k->nonce = col(p, db, row, 5);
-        k->code_challenge = col(p, db, row, 6);
-        k->code_challenge_method = col(p, db, row, 7);
-        k->claims = col(p, db, row, 8);
-        k->auth_time = col_int(db, row, 9);
-        k->sid = col(p, db, row, 10);
-        k->grant_id = col(p, db, row, 11);
-        k->created_at = col_int(db, row, 12);
-        k->expires_at = col_int(db, row, 13);
-        k->used = (int)col_int(db, row, 14);
+        k->issuer = col(p, db, row, 1);
+        k->client_id = col(p, db, row, 2);
+        k->user_id = col(p, db, row, 3);
+        k->redirect_uri = col(p, db, row, 4);
+        k->scope = col(p, db, row, 5);
+        k->nonce = col(p, db, row, 6);
+        k->code_challenge = col(p, db, row, 7);
+        k->code_challenge_method = col(p, db, row, 8);
+        k->claims = col(p, db, row, 9);
+        k->auth_time = col_int(db, row, 10);
+        k->sid = col(p, db, row, 11);
+        k->grant_id = col(p, db, row, 12);
+        k->created_at = col_int(db, row, 13);
+        k->expires_at = col_int(db, row, 14);
+        k->used = (int)col_int(db, row, 15);
         *c = k;
     }
     return *c ? APR_SUCCESS : APR_NOTFOUND;

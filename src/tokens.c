@@ -70,6 +70,8 @@ oidp_err_t oidp_tokens_access(const char **token, request_rec *r, const oidp_cfg
     }
     memset(&row, 0, sizeof(row));
     row.token_hash = oidp_util_sha256_hex(r->pool, jws, strlen(jws));
+    row.issuer = c->issuer;
+    row.audience = oidp_tokens_audience(c, g->client);
     row.kind = OIDP_TOKEN_ACCESS;
     row.client_id = g->client->client_id;
     row.user_id = g->user_id;
@@ -99,7 +101,7 @@ int oidp_tokens_respond(request_rec *r, const oidp_cfg_t *c, const char *access_
     apr_size_t len = 0;
     const char *body;
 
-    if (scope && *scope) {
+    if (scope) {
         json_object_set_new(j, "scope", json_string(scope));
     }
     if (refresh_token) {
@@ -135,6 +137,7 @@ static oidp_err_t refresh_token(const char **rt, request_rec *r, const oidp_cfg_
     }
     memset(&row, 0, sizeof(row));
     row.token_hash = oidp_util_sha256_hex(r->pool, value, strlen(value));
+    row.issuer = c->issuer;
     row.kind = OIDP_TOKEN_REFRESH;
     row.client_id = g->client->client_id;
     row.user_id = g->user_id;

@@ -43,7 +43,7 @@ int oidp_userinfo_handle(request_rec *r, const oidp_cfg_t *c)
     if (!db) {
         return oidp_error_json(r, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the store is unavailable");
     }
-    e = oidp_bearer_lookup(&t, r, db, token, &desc);
+    e = oidp_bearer_lookup(&t, r, db, c->issuer, token, &desc);
     if (e == OIDP_ERR_TEMPORARILY_UNAVAILABLE) {
         return oidp_error_json(r, e, desc);
     }
