@@ -11,6 +11,7 @@
 
 #include "oidc_idp.h"
 #include "oidp_config.h"
+#include "oidp_store.h"
 #include "unit.h"
 
 static apr_pool_t *p;
@@ -199,17 +200,63 @@ START_TEST(issuer_check)
 }
 END_TEST
 
+/* mod_dbd's optional functions, faked: ap_dbd_prepare records what it is
+ * given. Each test runs in its own process, so the registration stays there. */
+static apr_hash_t *prepared;
+static server_rec *prepared_for;
+
+static void fake_dbd_prepare(server_rec *s, const char *q, const char *l)
+{
+    prepared_for = s;
+    apr_hash_set(prepared, apr_pstrdup(ut_pool(), l), APR_HASH_KEY_STRING, apr_pstrdup(ut_pool(), q));
+}
+
+static void *fake_dbd_acquire(request_rec *r)
+{
+    (void)r;
+    return NULL;
+}
+
+static void dbd_register(void)
+{
+    prepared = apr_hash_make(ut_pool());
+    apr_hook_global_pool = ut_pool();
+    apr_dynamic_fn_register("ap_dbd_prepare", (apr_opt_fn_t *)fake_dbd_prepare);
+    apr_dynamic_fn_register("ap_dbd_acquire", (apr_opt_fn_t *)fake_dbd_acquire);
+}
+
 START_TEST(cmd_issuer)
 {
     oidp_cfg_t *c = fresh();
+    cmd_parms *cmd = cmd_for(c, "OIDCIdPIssuer", NULL);
     const char *err;
+    int i;
 
-    ck_assert_ptr_null(oidp_cmd_issuer(cmd_for(c, "OIDCIdPIssuer", NULL), NULL,
-                                       "https://idp.example.com"));
-    ck_assert_str_eq(c->issuer, "https://idp.example.com");
-    err = oidp_cmd_issuer(cmd_for(c, "OIDCIdPIssuer", NULL), NULL, "http://idp.example.com");
+    /* without mod_dbd: one clear line */
+    err = oidp_cmd_issuer(cmd, NULL, "https://idp.example.com");
+    ck_assert_ptr_nonnull(err);
+    ck_assert_ptr_nonnull(strstr(err, "mod_dbd"));
+    ck_assert_ptr_null(c->issuer);
+
+    dbd_register();
+    err = oidp_cmd_issuer(cmd, NULL, "http://idp.example.com");
     ck_assert_ptr_nonnull(err);
     ck_assert_ptr_nonnull(strstr(err, "OIDCIdPIssuer")); /* one clear line naming the directive */
+    ck_assert_ptr_null(c->issuer);
+    ck_assert_uint_eq(apr_hash_count(prepared), 0);
+
+    ck_assert_ptr_null(oidp_cmd_issuer(cmd, NULL, "https://idp.example.com"));
+    ck_assert_str_eq(c->issuer, "https://idp.example.com");
+    /* every statement httpd runs is registered with mod_dbd for this server */
+    ck_assert_ptr_eq(prepared_for, cmd->server);
+    ck_assert_uint_eq(apr_hash_count(prepared), OIDP_STMT__HTTPD_COUNT);
+    for (i = 0; i < OIDP_STMT__HTTPD_COUNT; i++) {
+        const oidp_stmt_def_t *d = oidp_store_stmt_def((oidp_stmt_e)i);
+        ck_assert_str_eq(apr_hash_get(prepared, d->label, APR_HASH_KEY_STRING), d->sql);
+    }
+    /* once per server */
+    err = oidp_cmd_issuer(cmd, NULL, "https://other.example.com");
+    ck_assert_ptr_nonnull(err);
     ck_assert_str_eq(c->issuer, "https://idp.example.com"); /* unchanged */
 }
 END_TEST
@@ -410,19 +457,6 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* the start-up check over the server list */
 
-static void fake_dbd_prepare(server_rec *s, const char *q, const char *l)
-{
-    (void)s;
-    (void)q;
-    (void)l;
-}
-
-static void *fake_dbd_acquire(request_rec *r)
-{
-    (void)r;
-    return NULL;
-}
-
 START_TEST(startup_check)
 {
     oidp_cfg_t *main_c = fresh(), *vhost_c = fresh();
@@ -464,9 +498,7 @@ START_TEST(startup_check)
     ck_assert_ptr_nonnull(strstr(err, "mod_dbd"));
 
     /* with mod_dbd's optional functions: fine */
-    apr_hook_global_pool = ut_pool();
-    apr_dynamic_fn_register("ap_dbd_prepare", (apr_opt_fn_t *)fake_dbd_prepare);
-    apr_dynamic_fn_register("ap_dbd_acquire", (apr_opt_fn_t *)fake_dbd_acquire);
+    dbd_register();
     ck_assert_ptr_null(oidp_cfg_check(p, s));
 }
 END_TEST

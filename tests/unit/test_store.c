@@ -153,6 +153,8 @@ static oidp_token_t *token(const char *hash, const char *client_id, const char *
     oidp_token_t *t = apr_pcalloc(p, sizeof(*t));
 
     t->token_hash = hash;
+    t->issuer = "https://idp.example";
+    t->audience = client_id;
     t->kind = OIDP_TOKEN_ACCESS;
     t->client_id = client_id;
     t->user_id = user_id;
@@ -424,6 +426,8 @@ START_TEST(token_insert_get)
 
     DB_OK(oidp_store_token_get(&t, p, &db, "h-user", &err));
     ck_assert_str_eq(t->token_hash, "h-user");
+    ck_assert_str_eq(t->issuer, "https://idp.example");
+    ck_assert_str_eq(t->audience, "app1");
     ck_assert_str_eq(t->kind, "access");
     ck_assert_str_eq(t->client_id, "app1");
     ck_assert_str_eq(t->user_id, alice->id);
@@ -519,15 +523,20 @@ START_TEST(token_revoke_purge)
     t = token("r1", "app1", NULL, "g3", 5000);
     t->kind = OIDP_TOKEN_REFRESH;
     DB_OK(oidp_store_token_insert(p, &db, t, &err));
-    DB_OK(oidp_store_token_redeem(&r, p, &db, "r1", "app1", &err));
+    DB_OK(oidp_store_token_redeem(&r, p, &db, "r1", "app1", "https://idp.example", &err));
     ck_assert_int_eq(r->revoked, 1);
     ck_assert_str_eq(r->grant_id, "g3");
-    DB_OK(oidp_store_token_redeem(&r, p, &db, "r1", "app1", &err));
+    ck_assert_str_eq(r->issuer, "https://idp.example");
+    DB_OK(oidp_store_token_redeem(&r, p, &db, "r1", "app1", "https://idp.example", &err));
     ck_assert_int_eq(r->revoked, 2);
-    /* another client's, or an access token, is not redeemable */
-    ck_assert_int_eq(oidp_store_token_redeem(&r, p, &db, "r1", "app2", &err), APR_NOTFOUND);
+    /* another client's or another issuer's, or an access token, is not redeemable */
+    ck_assert_int_eq(oidp_store_token_redeem(&r, p, &db, "r1", "app2", "https://idp.example", &err),
+                     APR_NOTFOUND);
+    ck_assert_int_eq(oidp_store_token_redeem(&r, p, &db, "r1", "app1", "https://other.example", &err),
+                     APR_NOTFOUND);
     DB_OK(oidp_store_token_insert(p, &db, token("a9", "app1", NULL, "g3", 5000), &err));
-    ck_assert_int_eq(oidp_store_token_redeem(&r, p, &db, "a9", "app1", &err), APR_NOTFOUND);
+    ck_assert_int_eq(oidp_store_token_redeem(&r, p, &db, "a9", "app1", "https://idp.example", &err),
+                     APR_NOTFOUND);
 }
 END_TEST
 
@@ -537,6 +546,7 @@ START_TEST(code_once)
     int n;
 
     c.code_hash = "ch1";
+    c.issuer = "https://idp.example";
     c.client_id = "app1";
     c.user_id = "u1";
     c.redirect_uri = "https://rp.example/cb";
@@ -550,8 +560,12 @@ START_TEST(code_once)
     c.created_at = 1700000000;
     c.expires_at = 1700000060;
     DB_OK(oidp_store_code_insert(p, &db, &c, &err));
-    DB_OK(oidp_store_code_redeem(&got, p, &db, "ch1", &err));
+    /* another issuer (virtual host) does not know the code, and does not spend it */
+    ck_assert_int_eq(oidp_store_code_redeem(&got, p, &db, "ch1", "https://other.example", &err),
+                     APR_NOTFOUND);
+    DB_OK(oidp_store_code_redeem(&got, p, &db, "ch1", "https://idp.example", &err));
     ck_assert_int_eq(got->used, 1);
+    ck_assert_str_eq(got->issuer, "https://idp.example");
     ck_assert_str_eq(got->client_id, "app1");
     ck_assert_str_eq(got->redirect_uri, "https://rp.example/cb");
     ck_assert_str_eq(got->nonce, "n-0S6_WzA2Mj");
@@ -559,12 +573,14 @@ START_TEST(code_once)
     ck_assert_str_eq(got->code_challenge_method, "S256");
     ck_assert_ptr_null(got->claims);
     ck_assert(got->expires_at == 1700000060);
-    DB_OK(oidp_store_code_redeem(&got, p, &db, "ch1", &err));
+    DB_OK(oidp_store_code_redeem(&got, p, &db, "ch1", "https://idp.example", &err));
     ck_assert_int_eq(got->used, 2); /* a replay, for the grant to be revoked */
-    ck_assert_int_eq(oidp_store_code_redeem(&got, p, &db, "nope", &err), APR_NOTFOUND);
+    ck_assert_int_eq(oidp_store_code_redeem(&got, p, &db, "nope", "https://idp.example", &err),
+                     APR_NOTFOUND);
     DB_OK(oidp_store_purge(&n, p, &db, 1700000061, &err));
     ck_assert_int_eq(n, 1);
-    ck_assert_int_eq(oidp_store_code_redeem(&got, p, &db, "ch1", &err), APR_NOTFOUND);
+    ck_assert_int_eq(oidp_store_code_redeem(&got, p, &db, "ch1", "https://idp.example", &err),
+                     APR_NOTFOUND);
 }
 END_TEST
 
