@@ -25,6 +25,7 @@ MOD_AUTH_OPENIDC=/usr/lib/apache2/modules/mod_auth_openidc.so
 # Debian's Python with Debian's python3-requests (scripts/deps.sh), whatever
 # else is first on PATH
 PYTHON=${PYTHON:-/usr/bin/python3}
+export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ in the tree
 
 passed=0
 failed=0

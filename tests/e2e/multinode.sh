@@ -22,6 +22,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 ADMIN="$TOP/build/oidc-idp-admin"
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 PYTHON=${PYTHON:-/usr/bin/python3}   # Debian's, with python3-requests
+export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ in the tree
 
 passed=0
 failed=0
