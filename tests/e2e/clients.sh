@@ -15,7 +15,9 @@
 # a skip (scripts/deps.sh test installs them).
 #
 # Environment: E2E_CLIENTS="openid-client authlib browser" (the default) runs a
-# subset; E2E_OUTPUT (default tests/e2e/output) receives screenshots and logs.
+# subset; E2E_OUTPUT (default tests/e2e/output) receives screenshots and logs;
+# E2E_TIMEOUT (default 300) bounds each client in seconds; E2E_PYTHON (default
+# /usr/bin/python3, Debian's, where python3-authlib is) the Python to run Authlib.
 set -eu
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,7 +25,7 @@ cd "$TOP"
 NODE_DIR="$TOP/tests/e2e/node"
 OUT=${E2E_OUTPUT:-$TOP/tests/e2e/output}
 CLIENTS=${E2E_CLIENTS:-openid-client authlib browser}
-PYTHON=/usr/bin/python3 # Debian's python3: python3-authlib lives there, not in a pyenv
+PYTHON=${E2E_PYTHON:-/usr/bin/python3} # Debian's python3: python3-authlib lives there, not in a pyenv
 
 WORK=$(mktemp -d /tmp/oidp-clients.XXXXXXXX)
 chmod 0755 "$WORK" # httpd workers (www-data) and oidc-idp-admin reach the state below
