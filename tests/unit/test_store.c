@@ -5,7 +5,6 @@
  * back the way httpd and the admin tool do.
  */
 #include <string.h>
-#include <unistd.h>
 
 #include <apr_dbd.h>
 #include <apr_strings.h>
@@ -17,71 +16,16 @@ static apr_pool_t *p;
 static oidp_db_t db;
 static const char *err;
 
-/* Runs the schema statement by statement (the SQLite driver runs one per
- * call), as `oidc-idp-admin init` does. */
-static void schema_load(void)
-{
-    const char *schema = oidp_store_schema("sqlite3");
-    char *sql, *line, *last = NULL;
-    apr_array_header_t *stmt = apr_array_make(p, 16, sizeof(char *));
-    int n, statements = 0;
-
-    ck_assert_ptr_nonnull(schema);
-    sql = apr_pstrdup(p, schema);
-    for (line = apr_strtok(sql, "\n", &last); line; line = apr_strtok(NULL, "\n", &last)) {
-        size_t len = strlen(line);
-        const char *t = line;
-        while (*t == ' ') {
-            t++;
-        }
-        if (!*t || strncmp(t, "--", 2) == 0) {
-            continue;
-        }
-        APR_ARRAY_PUSH(stmt, char *) = line;
-        if (len > 0 && line[len - 1] == ';') {
-            const char *q = apr_array_pstrcat(p, stmt, '\n');
-            int rc = apr_dbd_query(db.driver, db.handle, &n, q);
-            ck_assert_msg(rc == 0, "schema: %s: %s", q, apr_dbd_error(db.driver, db.handle, rc));
-            apr_array_clear(stmt);
-            statements++;
-        }
-    }
-    ck_assert_int_eq(stmt->nelts, 0); /* no statement left without its ';' */
-    ck_assert_int_gt(statements, 5);
-}
-
 static void setup(void)
 {
-    const char *path;
-    const char *oerr = NULL;
-    int i;
-
     apr_pool_create(&p, ut_pool());
-    ck_assert_int_eq(apr_dbd_init(p), APR_SUCCESS);
-    ck_assert_msg(apr_dbd_get_driver(p, "sqlite3", &db.driver) == APR_SUCCESS,
-                  "no apr_dbd sqlite3 driver (Debian: libaprutil1-dbd-sqlite3)");
-    /* a database per test (each runs in its own process) */
-    path = apr_psprintf(p, "%s/store-%ld.sqlite", ut_tmpdir(), (long)getpid());
-    unlink(path);
-    ck_assert_msg(apr_dbd_open_ex(db.driver, p, path, &db.handle, &oerr) == APR_SUCCESS,
-                  "cannot open %s: %s", path, oerr ? oerr : "");
-    schema_load();
-    db.prepared = apr_hash_make(p);
-    for (i = 0; i < OIDP_STMT__COUNT; i++) {
-        const oidp_stmt_def_t *d = oidp_store_stmt_def((oidp_stmt_e)i);
-        apr_dbd_prepared_t *st = NULL;
-        int rc = apr_dbd_prepare(db.driver, p, db.handle, d->sql, d->label, &st);
-        ck_assert_msg(rc == 0, "%s does not prepare on SQLite: %s", d->label,
-                      apr_dbd_error(db.driver, db.handle, rc));
-        apr_hash_set(db.prepared, d->label, APR_HASH_KEY_STRING, st);
-    }
+    db = *ut_sqlite(p);
     err = NULL;
 }
 
 static void teardown(void)
 {
-    apr_dbd_close(db.driver, db.handle);
-    apr_pool_destroy(p);
+    apr_pool_destroy(p); /* closes the database */
 }
 
 static apr_array_header_t *strs(int n, ...)

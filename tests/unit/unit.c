@@ -16,7 +16,10 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include <apr_dbd.h>
+
 #include "oidc_idp.h"
+#include "oidp_store.h"
 #include "unit.h"
 
 static apr_pool_t *pool;
@@ -244,4 +247,76 @@ cmd_parms *ut_cmd(apr_pool_t *p, server_rec *s, const char *name, void *info)
     cmd->server = s;
     cmd->override = RSRC_CONF;
     return cmd;
+}
+
+/* ------------------------------------------------------------------ */
+/* SQLite through apr_dbd */
+
+/* Runs the schema statement by statement (the SQLite driver runs one per
+ * call), as `oidc-idp-admin init` does. */
+static void schema_load(apr_pool_t *p, oidp_db_t *db)
+{
+    const char *schema = oidp_store_schema("sqlite3");
+    char *sql, *line, *last = NULL;
+    apr_array_header_t *stmt = apr_array_make(p, 16, sizeof(char *));
+    int n, statements = 0;
+
+    ck_assert_ptr_nonnull(schema);
+    sql = apr_pstrdup(p, schema);
+    for (line = apr_strtok(sql, "\n", &last); line; line = apr_strtok(NULL, "\n", &last)) {
+        size_t len = strlen(line);
+        const char *t = line;
+        while (*t == ' ') {
+            t++;
+        }
+        if (!*t || strncmp(t, "--", 2) == 0) {
+            continue;
+        }
+        APR_ARRAY_PUSH(stmt, char *) = line;
+        if (len > 0 && line[len - 1] == ';') {
+            const char *q = apr_array_pstrcat(p, stmt, '\n');
+            int rc = apr_dbd_query(db->driver, db->handle, &n, q);
+            ck_assert_msg(rc == 0, "schema: %s: %s", q, apr_dbd_error(db->driver, db->handle, rc));
+            apr_array_clear(stmt);
+            statements++;
+        }
+    }
+    ck_assert_int_eq(stmt->nelts, 0); /* no statement left without its ';' */
+    ck_assert_int_gt(statements, 5);
+}
+
+static apr_status_t db_close(void *data)
+{
+    oidp_db_t *db = data;
+    apr_dbd_close(db->driver, db->handle);
+    return APR_SUCCESS;
+}
+
+oidp_db_t *ut_sqlite(apr_pool_t *p)
+{
+    static int serial;
+    oidp_db_t *db = apr_pcalloc(p, sizeof(*db));
+    const char *path, *oerr = NULL;
+    int i;
+
+    ck_assert_int_eq(apr_dbd_init(p), APR_SUCCESS);
+    ck_assert_msg(apr_dbd_get_driver(p, "sqlite3", &db->driver) == APR_SUCCESS,
+                  "no apr_dbd sqlite3 driver (Debian: libaprutil1-dbd-sqlite3)");
+    /* one database per test and call (tests run in processes of their own) */
+    path = apr_psprintf(p, "%s/db-%ld-%d.sqlite", ut_tmpdir(), (long)getpid(), serial++);
+    unlink(path);
+    ck_assert_msg(apr_dbd_open_ex(db->driver, p, path, &db->handle, &oerr) == APR_SUCCESS,
+                  "cannot open %s: %s", path, oerr ? oerr : "");
+    apr_pool_cleanup_register(p, db, db_close, apr_pool_cleanup_null);
+    schema_load(p, db);
+    db->prepared = apr_hash_make(p);
+    for (i = 0; i < OIDP_STMT__COUNT; i++) {
+        const oidp_stmt_def_t *d = oidp_store_stmt_def((oidp_stmt_e)i);
+        apr_dbd_prepared_t *st = NULL;
+        int rc = apr_dbd_prepare(db->driver, p, db->handle, d->sql, d->label, &st);
+        ck_assert_msg(rc == 0, "%s does not prepare on SQLite: %s", d->label,
+                      apr_dbd_error(db->driver, db->handle, rc));
+        apr_hash_set(db->prepared, d->label, APR_HASH_KEY_STRING, st);
+    }
+    return db;
 }

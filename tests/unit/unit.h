@@ -48,6 +48,11 @@ server_rec *ut_server(apr_pool_t *p, void *cfg);
 request_rec *ut_request(apr_pool_t *p, server_rec *s);
 cmd_parms *ut_cmd(apr_pool_t *p, server_rec *s, const char *name, void *info);
 
+/* A fresh SQLite database in the temporary folder with the schema of
+ * oidp_store_schema("sqlite3") and every statement of the table prepared,
+ * as `oidc-idp-admin init` leaves it. Fails the test if anything fails. */
+struct oidp_db_t *ut_sqlite(apr_pool_t *p);
+
 /* What the stubbed ap_rwrite wrote for the current test (stub.c). */
 const char *ut_response_body(void);
 void ut_response_reset(void);
