@@ -36,6 +36,12 @@ if ! command -v "$CC" >/dev/null 2>&1; then
     echo "fuzz: $CC not found (Debian: apt-get install clang libclang-rt-14-dev)" >&2
     exit 1
 fi
+# libFuzzer comes with compiler-rt, only Recommended by Debian's clang
+rt=$("$CC" -print-file-name="libclang_rt.fuzzer-$(uname -m).a")
+if [ ! -f "$rt" ]; then
+    echo "fuzz: $CC has no libFuzzer runtime (Debian: apt-get install libclang-rt-14-dev)" >&2
+    exit 1
+fi
 
 # the code under test: the pure parsers and what they call
 SRCS="src/form.c src/util.c src/jose.c"
