@@ -95,6 +95,14 @@ CREATE TABLE IF NOT EXISTS oidp_token (
 CREATE INDEX IF NOT EXISTS oidp_token_grant ON oidp_token (grant_id);
 CREATE INDEX IF NOT EXISTS oidp_token_expires ON oidp_token (expires_at);
 
+-- Grants revoked as a whole (a replayed code or refresh token): a token of
+-- such a grant is dead even if it was stored after the revocation (a
+-- redemption racing its replay).
+CREATE TABLE IF NOT EXISTS oidp_grant_revoked (
+    grant_id   TEXT PRIMARY KEY,
+    revoked_at BIGINT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS oidp_session (
     sid        TEXT PRIMARY KEY,
     user_id    TEXT NOT NULL,

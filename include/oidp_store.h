@@ -22,6 +22,7 @@ typedef enum {
     OIDP_STMT_TOKEN_GET,
     OIDP_STMT_TOKEN_REVOKE,
     OIDP_STMT_TOKEN_REVOKE_GRANT,
+    OIDP_STMT_GRANT_REVOKE,
     OIDP_STMT_TOKEN_REDEEM,
     OIDP_STMT_USER_GET_BY_NAME,
     OIDP_STMT_USER_GET_BY_ID,
@@ -50,6 +51,7 @@ typedef enum {
     OIDP_STMT_TOKEN_PURGE,
     OIDP_STMT_CODE_PURGE,
     OIDP_STMT_SESSION_PURGE,
+    OIDP_STMT_GRANT_PURGE,
     OIDP_STMT__COUNT
 } oidp_stmt_e;
 
@@ -203,6 +205,8 @@ apr_status_t oidp_store_token_redeem(oidp_token_t **t, apr_pool_t *p, oidp_db_t 
                                      const char *issuer, const char **err);
 apr_status_t oidp_store_token_revoke(apr_pool_t *p, oidp_db_t *db, const char *token_hash,
                                      const char **err);
+/* Revokes a grant as a whole: its tokens now, and any token of it stored
+ * later (oidp_store_token_get counts them revoked, redemption refuses them). */
 apr_status_t oidp_store_token_revoke_grant(apr_pool_t *p, oidp_db_t *db, const char *grant_id,
                                            const char **err);
 apr_status_t oidp_store_code_insert(apr_pool_t *p, oidp_db_t *db, const oidp_code_t *c,

@@ -41,83 +41,90 @@
  * parameters of a prepared statement by them; SQLite converts by column
  * affinity). */
 static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
-    {OIDP_STMT_CLIENT_GET, "oidp_client_get",
+    [OIDP_STMT_CLIENT_GET] = {OIDP_STMT_CLIENT_GET, "oidp_client_get",
      "SELECT " CLIENT_COLS CLIENT_FROM " WHERE c.client_id = %s ORDER BY u.kind, u.uri"},
-    {OIDP_STMT_TOKEN_INSERT, "oidp_token_insert",
+    [OIDP_STMT_TOKEN_INSERT] = {OIDP_STMT_TOKEN_INSERT, "oidp_token_insert",
      "INSERT INTO oidp_token (token_hash, issuer, audience, kind, client_id, user_id, scope, jti, "
      "grant_id, sid, claims, auth_time, issued_at, expires_at) "
      "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld)"},
-    {OIDP_STMT_TOKEN_GET, "oidp_token_get",
-     "SELECT " TCOLS("t.") ", c.claim_dialect, " UCOLS("u.")
+    [OIDP_STMT_TOKEN_GET] = {OIDP_STMT_TOKEN_GET, "oidp_token_get",
+     "SELECT " TCOLS("t.") ", g.grant_id, c.claim_dialect, " UCOLS("u.")
      " FROM oidp_token t JOIN oidp_client c ON c.client_id = t.client_id "
+     "LEFT JOIN oidp_grant_revoked g ON g.grant_id = t.grant_id "
      "LEFT JOIN oidp_user u ON u.id = t.user_id WHERE t.token_hash = %s"},
-    {OIDP_STMT_TOKEN_REVOKE, "oidp_token_revoke",
+    [OIDP_STMT_TOKEN_REVOKE] = {OIDP_STMT_TOKEN_REVOKE, "oidp_token_revoke",
      "UPDATE oidp_token SET revoked = 1 WHERE token_hash = %s AND revoked = 0"},
-    {OIDP_STMT_TOKEN_REVOKE_GRANT, "oidp_token_revoke_grant",
+    [OIDP_STMT_TOKEN_REVOKE_GRANT] = {OIDP_STMT_TOKEN_REVOKE_GRANT, "oidp_token_revoke_grant",
      "UPDATE oidp_token SET revoked = revoked + 1 WHERE grant_id = %s"},
-    {OIDP_STMT_TOKEN_REDEEM, "oidp_token_redeem",
+    [OIDP_STMT_GRANT_REVOKE] = {OIDP_STMT_GRANT_REVOKE, "oidp_grant_revoke",
+     "INSERT INTO oidp_grant_revoked (grant_id, revoked_at) VALUES (%s, %lld) "
+     "ON CONFLICT (grant_id) DO NOTHING"},
+    [OIDP_STMT_TOKEN_REDEEM] = {OIDP_STMT_TOKEN_REDEEM, "oidp_token_redeem",
      "UPDATE oidp_token SET revoked = revoked + 1 "
      "WHERE token_hash = %s AND kind = 'refresh' AND client_id = %s AND issuer = %s "
+     "AND NOT EXISTS (SELECT 1 FROM oidp_grant_revoked g WHERE g.grant_id = oidp_token.grant_id) "
      "RETURNING " TCOLS("")},
-    {OIDP_STMT_USER_GET_BY_NAME, "oidp_user_get_by_name",
+    [OIDP_STMT_USER_GET_BY_NAME] = {OIDP_STMT_USER_GET_BY_NAME, "oidp_user_get_by_name",
      "SELECT " USER_COLS " FROM oidp_user WHERE username = %s"},
-    {OIDP_STMT_USER_GET_BY_ID, "oidp_user_get_by_id",
+    [OIDP_STMT_USER_GET_BY_ID] = {OIDP_STMT_USER_GET_BY_ID, "oidp_user_get_by_id",
      "SELECT " USER_COLS " FROM oidp_user WHERE id = %s"},
-    {OIDP_STMT_CODE_INSERT, "oidp_code_insert",
+    [OIDP_STMT_CODE_INSERT] = {OIDP_STMT_CODE_INSERT, "oidp_code_insert",
      "INSERT INTO oidp_code (" CODE_COLS ") VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
      "%lld, %s, %s, %lld, %lld, 0)"},
-    {OIDP_STMT_CODE_REDEEM, "oidp_code_redeem",
+    [OIDP_STMT_CODE_REDEEM] = {OIDP_STMT_CODE_REDEEM, "oidp_code_redeem",
      "UPDATE oidp_code SET used = used + 1 WHERE code_hash = %s AND issuer = %s "
      "RETURNING " CODE_COLS},
-    {OIDP_STMT_SESSION_INSERT, "oidp_session_insert",
+    [OIDP_STMT_SESSION_INSERT] = {OIDP_STMT_SESSION_INSERT, "oidp_session_insert",
      "INSERT INTO oidp_session (sid, user_id, auth_time, created_at, expires_at) "
      "VALUES (%s, %s, %lld, %lld, %lld)"},
-    {OIDP_STMT_SESSION_GET, "oidp_session_get",
+    [OIDP_STMT_SESSION_GET] = {OIDP_STMT_SESSION_GET, "oidp_session_get",
      "SELECT s.sid, s.user_id, s.auth_time, s.created_at, s.expires_at, s.ended, " UCOLS("u.")
      " FROM oidp_session s JOIN oidp_user u ON u.id = s.user_id WHERE s.sid = %s"},
-    {OIDP_STMT_SESSION_END, "oidp_session_end", "UPDATE oidp_session SET ended = 1 WHERE sid = %s"},
-    {OIDP_STMT_CONSENT_GET, "oidp_consent_get",
+    [OIDP_STMT_SESSION_END] = {OIDP_STMT_SESSION_END, "oidp_session_end", "UPDATE oidp_session SET ended = 1 WHERE sid = %s"},
+    [OIDP_STMT_CONSENT_GET] = {OIDP_STMT_CONSENT_GET, "oidp_consent_get",
      "SELECT scope FROM oidp_consent WHERE user_id = %s AND client_id = %s"},
-    {OIDP_STMT_CONSENT_PUT, "oidp_consent_put",
+    [OIDP_STMT_CONSENT_PUT] = {OIDP_STMT_CONSENT_PUT, "oidp_consent_put",
      "INSERT INTO oidp_consent (user_id, client_id, scope, granted_at) VALUES (%s, %s, %s, %lld) "
      "ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, "
      "granted_at = excluded.granted_at"},
 
-    {OIDP_STMT_CLIENT_LIST, "oidp_client_list",
+    [OIDP_STMT_CLIENT_LIST] = {OIDP_STMT_CLIENT_LIST, "oidp_client_list",
      "SELECT " CLIENT_COLS CLIENT_FROM " ORDER BY c.client_id, u.kind, u.uri"},
-    {OIDP_STMT_CLIENT_INSERT, "oidp_client_insert",
+    [OIDP_STMT_CLIENT_INSERT] = {OIDP_STMT_CLIENT_INSERT, "oidp_client_insert",
      "INSERT INTO oidp_client (client_id, secret_hash, auth_method, grant_types, scopes, "
      "display_name, claim_dialect, first_party, id_token_alg, created_at, updated_at) "
      "VALUES (%s, %s, %s, %s, %s, %s, %s, %lld, %s, %lld, %lld)"},
-    {OIDP_STMT_CLIENT_UPDATE, "oidp_client_update",
+    [OIDP_STMT_CLIENT_UPDATE] = {OIDP_STMT_CLIENT_UPDATE, "oidp_client_update",
      "UPDATE oidp_client SET secret_hash = %s, auth_method = %s, grant_types = %s, scopes = %s, "
      "display_name = %s, claim_dialect = %s, first_party = %lld, id_token_alg = %s, "
      "created_at = %lld, updated_at = %lld WHERE client_id = %s"},
-    {OIDP_STMT_CLIENT_DELETE, "oidp_client_delete", "DELETE FROM oidp_client WHERE client_id = %s"},
-    {OIDP_STMT_CLIENT_URI_INSERT, "oidp_client_uri_insert",
+    [OIDP_STMT_CLIENT_DELETE] = {OIDP_STMT_CLIENT_DELETE, "oidp_client_delete", "DELETE FROM oidp_client WHERE client_id = %s"},
+    [OIDP_STMT_CLIENT_URI_INSERT] = {OIDP_STMT_CLIENT_URI_INSERT, "oidp_client_uri_insert",
      "INSERT INTO oidp_client_uri (client_id, kind, uri) VALUES (%s, %s, %s)"},
-    {OIDP_STMT_CLIENT_URI_DELETE, "oidp_client_uri_delete",
+    [OIDP_STMT_CLIENT_URI_DELETE] = {OIDP_STMT_CLIENT_URI_DELETE, "oidp_client_uri_delete",
      "DELETE FROM oidp_client_uri WHERE client_id = %s"},
-    {OIDP_STMT_CLIENT_TOKENS_DELETE, "oidp_client_tokens_delete",
+    [OIDP_STMT_CLIENT_TOKENS_DELETE] = {OIDP_STMT_CLIENT_TOKENS_DELETE, "oidp_client_tokens_delete",
      "DELETE FROM oidp_token WHERE client_id = %s"},
-    {OIDP_STMT_USER_LIST, "oidp_user_list", "SELECT " USER_COLS " FROM oidp_user ORDER BY username"},
-    {OIDP_STMT_USER_INSERT, "oidp_user_insert",
+    [OIDP_STMT_USER_LIST] = {OIDP_STMT_USER_LIST, "oidp_user_list", "SELECT " USER_COLS " FROM oidp_user ORDER BY username"},
+    [OIDP_STMT_USER_INSERT] = {OIDP_STMT_USER_INSERT, "oidp_user_insert",
      "INSERT INTO oidp_user (" USER_COLS ") VALUES (%s, %s, %s, %s, %s, %s, %s, %lld, %s, %lld, "
      "%s, %s, %s, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld)"},
-    {OIDP_STMT_USER_UPDATE, "oidp_user_update",
+    [OIDP_STMT_USER_UPDATE] = {OIDP_STMT_USER_UPDATE, "oidp_user_update",
      "UPDATE oidp_user SET id = %s, username = %s, password_hash = %s, name = %s, given_name = %s, "
      "family_name = %s, email = %s, email_verified = %lld, phone_number = %s, "
      "phone_number_verified = %lld, address_formatted = %s, address_street = %s, "
      "address_locality = %s, address_region = %s, address_postal_code = %s, "
      "address_country = %s, picture = %s, locale = %s, groups = %s, disabled = %lld, "
      "created_at = %lld, updated_at = %lld WHERE id = %s"},
-    {OIDP_STMT_USER_DELETE, "oidp_user_delete", "DELETE FROM oidp_user WHERE id = %s"},
-    {OIDP_STMT_USER_TOKENS_DELETE, "oidp_user_tokens_delete",
+    [OIDP_STMT_USER_DELETE] = {OIDP_STMT_USER_DELETE, "oidp_user_delete", "DELETE FROM oidp_user WHERE id = %s"},
+    [OIDP_STMT_USER_TOKENS_DELETE] = {OIDP_STMT_USER_TOKENS_DELETE, "oidp_user_tokens_delete",
      "DELETE FROM oidp_token WHERE user_id = %s"},
-    {OIDP_STMT_TOKEN_PURGE, "oidp_token_purge", "DELETE FROM oidp_token WHERE expires_at < %lld"},
-    {OIDP_STMT_CODE_PURGE, "oidp_code_purge", "DELETE FROM oidp_code WHERE expires_at < %lld"},
-    {OIDP_STMT_SESSION_PURGE, "oidp_session_purge",
+    [OIDP_STMT_TOKEN_PURGE] = {OIDP_STMT_TOKEN_PURGE, "oidp_token_purge", "DELETE FROM oidp_token WHERE expires_at < %lld"},
+    [OIDP_STMT_CODE_PURGE] = {OIDP_STMT_CODE_PURGE, "oidp_code_purge", "DELETE FROM oidp_code WHERE expires_at < %lld"},
+    [OIDP_STMT_SESSION_PURGE] = {OIDP_STMT_SESSION_PURGE, "oidp_session_purge",
      "DELETE FROM oidp_session WHERE expires_at < %lld"},
+    [OIDP_STMT_GRANT_PURGE] = {OIDP_STMT_GRANT_PURGE, "oidp_grant_purge",
+     "DELETE FROM oidp_grant_revoked WHERE revoked_at < %lld"},
 };
 
 const oidp_stmt_def_t *oidp_store_stmt_def(oidp_stmt_e id)
@@ -524,8 +531,11 @@ apr_status_t oidp_store_token_get(oidp_token_t **t, apr_pool_t *p, oidp_db_t *db
     while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
         if (!*t) {
             *t = token_from_row(p, db, row);
-            (*t)->client_dialect = col(p, db, row, TOKEN_NCOLS);
-            (*t)->user = user_from_row(p, db, row, TOKEN_NCOLS + 1);
+            if (raw(db, row, TOKEN_NCOLS)) {
+                (*t)->revoked++; /* its grant was revoked as a whole */
+            }
+            (*t)->client_dialect = col(p, db, row, TOKEN_NCOLS + 1);
+            (*t)->user = user_from_row(p, db, row, TOKEN_NCOLS + 2);
         }
     }
     return *t ? APR_SUCCESS : APR_NOTFOUND;
@@ -562,22 +572,28 @@ apr_status_t oidp_store_token_revoke(apr_pool_t *p, oidp_db_t *db, const char *t
 apr_status_t oidp_store_token_revoke_grant(apr_pool_t *p, oidp_db_t *db, const char *grant_id,
                                            const char **err)
 {
-    const char *args[1] = {grant_id};
-    return run_query(NULL, p, db, OIDP_STMT_TOKEN_REVOKE_GRANT, 1, args, err);
+    const char *args[2] = {grant_id, i64s(p, (apr_int64_t)apr_time_sec(apr_time_now()))};
+    apr_status_t rv = run_query(NULL, p, db, OIDP_STMT_GRANT_REVOKE, 2, args, err);
+
+    return rv == APR_SUCCESS ? run_query(NULL, p, db, OIDP_STMT_TOKEN_REVOKE_GRANT, 1, args, err)
+                             : rv;
 }
 
 apr_status_t oidp_store_purge(int *n, apr_pool_t *p, oidp_db_t *db, apr_int64_t before,
                               const char **err)
 {
     static const oidp_stmt_e purge[] = {OIDP_STMT_TOKEN_PURGE, OIDP_STMT_CODE_PURGE,
-                                        OIDP_STMT_SESSION_PURGE};
+                                        OIDP_STMT_SESSION_PURGE, OIDP_STMT_GRANT_PURGE};
+    /* a revoked grant is remembered longer than any of its tokens can live */
     const char *args[1] = {i64s(p, before)};
+    const char *grant_args[1] = {i64s(p, before - 400 * 86400)};
     size_t i;
 
     *n = 0;
     for (i = 0; i < sizeof(purge) / sizeof(purge[0]); i++) {
         int k = 0;
-        apr_status_t rv = run_query(&k, p, db, purge[i], 1, args, err);
+        apr_status_t rv = run_query(&k, p, db, purge[i], 1,
+                                    purge[i] == OIDP_STMT_GRANT_PURGE ? grant_args : args, err);
         if (rv != APR_SUCCESS) {
             return rv;
         }
