@@ -43,7 +43,8 @@ $(B)/mod_oidc_idp.so: mod_oidc_idp.c $(SRCS) $(HEADERS) Makefile
 	cd $(B)/apxs && $(APXS) -c -o mod_oidc_idp.la \
 	    $(addprefix -Wc$(comma),$(WARN) -std=gnu11 -fvisibility=hidden) -I$(CURDIR)/include \
 	    $(DEP_CFLAGS) mod_oidc_idp.c $(addprefix src/,$(notdir $(SRCS))) $(DEP_LIBS) > build.log 2>&1 || (grep -E -A3 "error:|warning:|undefined" build.log; false)
-	cp $(B)/apxs/.libs/mod_oidc_idp.so $@
+	# a new file renamed into place: a running httpd keeps its mapping of the old one
+	cp $(B)/apxs/.libs/mod_oidc_idp.so $@.tmp && mv -f $@.tmp $@
 	@nm -D --defined-only $@ | awk '$$2 ~ /[TDB]/ {print $$3}' | grep -v '^oidc_idp_module$$' \
 	    | grep -v '^_' | sed 's/^/exported symbol: /' | (! grep .) || (echo "only oidc_idp_module may be exported" && false)
 
@@ -114,4 +115,5 @@ clean:
 	rm -rf $(B)
 
 distclean: clean
-	rm -rf state tests/t tests/logs
+	rm -rf state tests/t tests/logs tests/state tests/conf/apache_test_config.pm tests/e2e/output
+	find tests/conf -name '*.conf' ! -name httpd-base.conf -delete

@@ -70,6 +70,7 @@ int oidp_error_redirect(request_rec *r, const struct oidp_cfg_t *c, const char *
 
 /* An HTML error page for a person, never a redirect: when the client or its
  * redirect_uri cannot be trusted, or the browser is the only party. */
-int oidp_error_page(request_rec *r, const struct oidp_cfg_t *c, oidp_err_t e, const char *desc);
+int oidp_error_page(request_rec *r, const struct oidp_cfg_t *c, oidp_err_t e, const char *title,
+                    const char *desc);
 
 #endif /* OIDP_ERROR_H */

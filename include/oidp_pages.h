@@ -17,6 +17,7 @@ typedef enum {
     OIDP_PAGE_ERROR,
     OIDP_PAGE_FORM_POST,
     OIDP_PAGE_LOGGED_OUT,
+    OIDP_PAGE_LOGOUT_CONFIRM,
     OIDP_PAGE__COUNT
 } oidp_page_e;
 
@@ -35,6 +36,9 @@ typedef enum {
     OIDP_PH_MESSAGE,
     OIDP_PH_CODE,
     OIDP_PH_BODY,          /* raw */
+    OIDP_PH_HOST,          /* the issuer's host, for the footer */
+    OIDP_PH_USERNAME_FOCUS, /* raw: "autofocus" or "" */
+    OIDP_PH_PASSWORD_FOCUS, /* raw: "autofocus" or "" */
     OIDP_PH__COUNT
 } oidp_ph_e;
 
@@ -51,7 +55,7 @@ char *oidp_html_escape(apr_pool_t *p, const char *s);
 /* Builds the built-in templates (post_config). */
 void oidp_pages_init(apr_pool_t *p);
 
-/* Sends a page with status. values may leave TITLE, NONCE, ISSUER, BODY to
+/* Sends a page with status. values may leave NONCE, ISSUER, HOST, BODY to
  * the module. form_origin: an extra form-action CSP source (the client's
  * redirect URI origin, which a form POST may be redirected to). */
 int oidp_pages_send(request_rec *r, const oidp_cfg_t *c, oidp_page_e page, int status,

@@ -127,7 +127,7 @@ static int check_client(authz_t *a, const char **desc, oidp_err_t *e)
     }
     rv = oidp_store_client_get(&a->client, a->r->pool, a->db, client_id, &err);
     if (rv == APR_NOTFOUND) {
-        *desc = "The application is not registered with this sign-in service.";
+        *desc = "The application is not registered with this sign-in service (unknown client_id).";
         return 0;
     }
     if (rv != APR_SUCCESS) {
@@ -138,11 +138,13 @@ static int check_client(authz_t *a, const char **desc, oidp_err_t *e)
     }
     a->redirect_uri = param(a, "redirect_uri");
     if (!a->redirect_uri) {
-        *desc = "The request has no redirect_uri.";
+        *desc = "The application did not say where to return after sign-in (redirect_uri is "
+                "missing).";
         return 0;
     }
     if (!oidp_redirect_uri_allowed(a->r->pool, a->client, a->redirect_uri)) {
-        *desc = "The redirect_uri is not registered for this application.";
+        *desc = "The application asked to return to an address that is not registered for it "
+                "(redirect_uri).";
         return 0;
     }
     return 1;
@@ -358,6 +360,9 @@ static int show_login(authz_t *a, const char *error, const char *username)
     v[OIDP_PH_HIDDEN_FIELDS] = hidden_fields(a);
     v[OIDP_PH_USERNAME] = username ? username : a->login_hint;
     v[OIDP_PH_ERROR] = error;
+    /* a known username: the cursor goes to the password */
+    v[OIDP_PH_USERNAME_FOCUS] = v[OIDP_PH_USERNAME] && *v[OIDP_PH_USERNAME] ? "" : "autofocus";
+    v[OIDP_PH_PASSWORD_FOCUS] = *v[OIDP_PH_USERNAME_FOCUS] ? "" : "autofocus";
     if (error) {
         v[OIDP_PH_ERROR_HTML] = apr_pstrcat(a->r->pool, "<p class=\"error\" role=\"alert\">",
                                             oidp_html_escape(a->r->pool, error), "</p>\n", NULL);
@@ -547,15 +552,15 @@ int oidp_authorize_handle(request_rec *r, const oidp_cfg_t *c)
     a.mode = OIDP_RM_QUERY;
     parse_err = read_params(&a, &parse_desc);
     if (parse_err == OIDP_ERR_BODY_TOO_LARGE) {
-        return oidp_error_page(r, c, parse_err, "The request is too large.");
+        return oidp_error_page(r, c, parse_err, NULL, "The request is too large.");
     }
     a.db = oidp_store_acquire(r);
     if (!a.db) {
-        return oidp_error_page(r, c, OIDP_ERR_TEMPORARILY_UNAVAILABLE,
+        return oidp_error_page(r, c, OIDP_ERR_TEMPORARILY_UNAVAILABLE, NULL,
                                "The sign-in service is temporarily unavailable.");
     }
     if (!check_client(&a, &desc, &e)) {
-        return oidp_error_page(r, c, e, desc);
+        return oidp_error_page(r, c, e, NULL, desc);
     }
     /* from here on errors go back to the client */
     a.state = apr_hash_get(a.bad, "state", APR_HASH_KEY_STRING) ? NULL : param(&a, "state");
@@ -577,7 +582,7 @@ int oidp_authorize_handle(request_rec *r, const oidp_cfg_t *c)
     }
     e = oidp_session_load(&a.b, r, a.db, &desc);
     if (e != OIDP_OK) {
-        return oidp_error_page(r, c, e, "The sign-in service is not available right now.");
+        return oidp_error_page(r, c, e, NULL, "The sign-in service is not available right now.");
     }
 
     /* the answer of a login or consent page */
@@ -607,7 +612,7 @@ int oidp_authorize_handle(request_rec *r, const oidp_cfg_t *c)
             e = oidp_session_login(r, c, a.db, a.b, u, &desc);
         }
         if (e != OIDP_OK) {
-            return oidp_error_page(r, c, e, "The sign-in service is temporarily unavailable.");
+            return oidp_error_page(r, c, e, NULL, "The sign-in service is temporarily unavailable.");
         }
         fresh = 1;
     }

@@ -155,12 +155,15 @@ int oidp_error_redirect(request_rec *r, const oidp_cfg_t *c, const char *redirec
     return oidp_pages_authz_response(r, c, redirect_uri, mode, ps);
 }
 
-int oidp_error_page(request_rec *r, const oidp_cfg_t *c, oidp_err_t e, const char *desc)
+int oidp_error_page(request_rec *r, const oidp_cfg_t *c, oidp_err_t e, const char *title,
+                    const char *desc)
 {
     const oidp_err_info_t *ei = oidp_error_info(e);
     const char *values[OIDP_PH__COUNT] = {NULL};
 
-    values[OIDP_PH_TITLE] = ei->status >= 500 ? "Sign-in is unavailable" : "Sign-in failed";
+    values[OIDP_PH_TITLE] = title                 ? title
+                            : ei->status >= 500 ? "Sign-in is unavailable"
+                                                : "Sign-in failed";
     values[OIDP_PH_MESSAGE] = desc ? desc : "The request could not be completed.";
     values[OIDP_PH_CODE] = ei->code;
     if (ei->status >= 500) {

@@ -31,8 +31,9 @@ static int replay(oidp_token_req_t *t, const char *grant_id, const char *what)
     const char *err = NULL;
 
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, t->r,
-                  OIDP_LOGNO(00017) "%s replayed by client '%s': revoking its grant", what,
-                  ap_escape_logitem(t->r->pool, t->client->client_id));
+                  OIDP_LOGNO(00017) "%s used again (replayed, or used after revocation) by "
+                                    "client '%s': revoking its grant",
+                  what, ap_escape_logitem(t->r->pool, t->client->client_id));
     if (grant_id && oidp_store_token_revoke_grant(t->r->pool, t->db, grant_id, &err) != APR_SUCCESS) {
         return unavailable(t, "revoking a grant", err);
     }

@@ -2,9 +2,9 @@
  * RP-Initiated Logout 1.0 (the end_session_endpoint, and Casdoor's
  * /api/logout): ends the login session here (and so on every node sharing
  * the database), then returns to the client's registered
- * post_logout_redirect_uri with state, or shows "signed out". An
- * unverifiable hint or an unregistered URI is an error page, never a
- * redirect.
+ * post_logout_redirect_uri with state, or shows "signed out". Without a
+ * valid id_token_hint the signed-in user confirms first. An unverifiable
+ * hint or an unregistered URI is an error page, never a redirect.
  */
 #include <string.h>
 
@@ -44,6 +44,8 @@ static const char *hint_client(request_rec *r, const oidp_cfg_t *c, const char *
     return who ? apr_pstrdup(r->pool, who) : NULL;
 }
 
+#define SIGN_OUT_FAILED "Sign-out failed"
+
 static int signed_out(request_rec *r, const oidp_cfg_t *c)
 {
     const char *v[OIDP_PH__COUNT] = {NULL};
@@ -53,15 +55,45 @@ static int signed_out(request_rec *r, const oidp_cfg_t *c)
     return oidp_pages_send(r, c, OIDP_PAGE_LOGGED_OUT, HTTP_OK, v, NULL);
 }
 
+/* Without a valid id_token_hint the request may not come from the user's
+ * application (a link on any page can point here): the user confirms
+ * (RP-Initiated Logout 1.0, section 6). */
+static int confirm(request_rec *r, const oidp_cfg_t *c, oidp_browser_t *b, apr_hash_t *params)
+{
+    apr_array_header_t *names = apr_array_make(r->pool, 6, sizeof(const char *));
+    apr_array_header_t *values = apr_array_make(r->pool, 6, sizeof(const char *));
+    const char *v[OIDP_PH__COUNT] = {NULL};
+    apr_hash_index_t *hi;
+
+    for (hi = apr_hash_first(r->pool, params); hi; hi = apr_hash_next(hi)) {
+        const void *k;
+        void *val;
+        apr_hash_this(hi, &k, NULL, &val);
+        if (strcmp(k, "oidp_action") != 0 && strcmp(k, "oidp_csrf") != 0) {
+            APR_ARRAY_PUSH(names, const char *) = k;
+            APR_ARRAY_PUSH(values, const char *) = val;
+        }
+    }
+    APR_ARRAY_PUSH(names, const char *) = "oidp_csrf";
+    APR_ARRAY_PUSH(values, const char *) = oidp_session_csrf(r, b);
+    v[OIDP_PH_TITLE] = "Sign out?";
+    v[OIDP_PH_USERNAME] = b->login->user->username;
+    v[OIDP_PH_FORM_ACTION] = r->uri;
+    v[OIDP_PH_HIDDEN_FIELDS] = oidp_pages_hidden(r->pool, names, values);
+    oidp_session_save(r, c, b);
+    return oidp_pages_send(r, c, OIDP_PAGE_LOGOUT_CONFIRM, HTTP_OK, v, NULL);
+}
+
 int oidp_logout_handle(request_rec *r, const oidp_cfg_t *c)
 {
     apr_hash_t *params = apr_hash_make(r->pool);
-    const char *desc = NULL, *err = NULL, *hint, *client_id, *uri, *state;
+    const char *desc = NULL, *err = NULL, *hint, *client_id, *uri, *state, *action;
     oidp_client_t *client = NULL;
     oidp_browser_t *b = NULL;
     oidp_params_t *ps;
     oidp_db_t *db;
     oidp_err_t e;
+    int hinted = 0;
 
     if (r->method_number == M_POST) {
         e = oidp_http_body_params(&params, r, c, &desc);
@@ -73,40 +105,48 @@ int oidp_logout_handle(request_rec *r, const oidp_cfg_t *c)
                 : OIDP_OK;
     }
     if (e != OIDP_OK) {
-        return oidp_error_page(r, c, e, "The sign-out request is malformed.");
+        return oidp_error_page(r, c, e, SIGN_OUT_FAILED, "The sign-out request is malformed.");
     }
     hint = oidp_param(params, "id_token_hint");
     client_id = oidp_param(params, "client_id");
     uri = oidp_param(params, "post_logout_redirect_uri");
     state = oidp_param(params, "state");
+    action = r->method_number == M_POST ? oidp_param(params, "oidp_action") : NULL;
     if (hint) {
         const char *who = hint_client(r, c, hint);
         if (!who || (client_id && strcmp(client_id, who) != 0)) {
-            return oidp_error_page(r, c, OIDP_ERR_INVALID_REQUEST,
-                                   "The sign-out request carries an ID token that was not issued "
-                                   "here.");
+            return oidp_error_page(r, c, OIDP_ERR_INVALID_REQUEST, SIGN_OUT_FAILED,
+                                   "The application sent a sign-out request with an ID token "
+                                   "that was not issued here.");
         }
         client_id = who;
+        hinted = 1;
     }
     db = oidp_store_acquire(r);
     if (!db) {
-        return oidp_error_page(r, c, OIDP_ERR_TEMPORARILY_UNAVAILABLE,
+        return oidp_error_page(r, c, OIDP_ERR_TEMPORARILY_UNAVAILABLE, SIGN_OUT_FAILED,
                                "The sign-in service is temporarily unavailable.");
     }
     if (uri) {
         if (!client_id || oidp_store_client_get(&client, r->pool, db, client_id, &err) != APR_SUCCESS
             || !oidp_post_logout_uri_allowed(client, uri)) {
-            return oidp_error_page(r, c, OIDP_ERR_INVALID_REQUEST,
-                                   "The address to return to after signing out is not "
-                                   "registered for this application.");
+            return oidp_error_page(r, c, OIDP_ERR_INVALID_REQUEST, SIGN_OUT_FAILED,
+                                   "The application asked to return to an address that is not "
+                                   "registered for it (post_logout_redirect_uri).");
         }
     }
     e = oidp_session_load(&b, r, db, &desc);
     if (e != OIDP_OK) {
-        return oidp_error_page(r, c, e, "The sign-in service is not available right now.");
+        return oidp_error_page(r, c, e, SIGN_OUT_FAILED,
+                               "The sign-in service is not available right now.");
+    }
+    if (b->login && !hinted
+        && !(action && strcmp(action, "logout") == 0
+             && oidp_session_csrf_ok(b, oidp_param(params, "oidp_csrf")))) {
+        return confirm(r, c, b, params);
     }
     if (oidp_session_logout(r, db, b) != OIDP_OK) {
-        return oidp_error_page(r, c, OIDP_ERR_TEMPORARILY_UNAVAILABLE,
+        return oidp_error_page(r, c, OIDP_ERR_TEMPORARILY_UNAVAILABLE, SIGN_OUT_FAILED,
                                "The sign-in service is temporarily unavailable.");
     }
     oidp_session_save(r, c, b);

@@ -20,7 +20,8 @@ static const struct {
     {"title", 0},         {"nonce", 0},    {"client_name", 0}, {"form_action", 0},
     {"hidden_fields", 1}, {"username", 0}, {"error", 0},       {"error_html", 1},
     {"issuer", 0},        {"scope_items", 1}, {"message", 0},  {"code", 0},
-    {"body", 1},
+    {"body", 1},          {"host", 0},     {"username_autofocus", 1},
+    {"password_autofocus", 1},
 };
 
 typedef struct part_t {
@@ -177,6 +178,7 @@ static const char layout_src[] =
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
     "<meta name=\"robots\" content=\"noindex\">\n"
     "<title>{{title}}</title>\n"
+    "<link rel=\"icon\" href=\"data:,\">\n"
     "<style nonce=\"{{nonce}}\">\n"
     ":root{color-scheme:light dark;--bg:#f3f4f6;--card:#fff;--fg:#1f2328;--muted:#59636e;"
     "--line:#d0d7de;--accent:#0b57d0;--accent-fg:#fff;--err-bg:#fdecea;--err:#a4161a}\n"
@@ -211,7 +213,7 @@ static const char layout_src[] =
     "<body>\n"
     "<main>\n"
     "{{body}}"
-    "<footer>{{issuer}}</footer>\n"
+    "<footer>{{host}}</footer>\n"
     "</main>\n"
     "</body>\n"
     "</html>\n";
@@ -224,10 +226,11 @@ static const char login_body[] =
     "{{hidden_fields}}"
     "<label for=\"username\">Username</label>\n"
     "<input id=\"username\" name=\"username\" type=\"text\" value=\"{{username}}\" "
-    "autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required autofocus>\n"
+    "autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required "
+    "{{username_autofocus}}>\n"
     "<label for=\"password\">Password</label>\n"
     "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" "
-    "required>\n"
+    "required {{password_autofocus}}>\n"
     "<button type=\"submit\" name=\"oidp_action\" value=\"login\">Sign in</button>\n"
     "<button type=\"submit\" name=\"oidp_action\" value=\"cancel\" class=\"secondary\" "
     "formnovalidate>Cancel</button>\n"
@@ -264,14 +267,24 @@ static const char logged_out_body[] =
     "<h1>Signed out</h1>\n"
     "<p class=\"sub\">{{message}}</p>\n";
 
+static const char logout_confirm_body[] =
+    "<h1>Sign out?</h1>\n"
+    "<p class=\"sub\">You are signed in as <strong>{{username}}</strong>. Signing out ends your "
+    "session with every application that uses this sign-in service.</p>\n"
+    "<form method=\"post\" action=\"{{form_action}}\">\n"
+    "{{hidden_fields}}"
+    "<button type=\"submit\" name=\"oidp_action\" value=\"logout\">Sign out</button>\n"
+    "</form>\n";
+
 /* Built once at post_config, read-only afterwards. */
 static oidp_tpl_t *layout;
 static oidp_tpl_t *bodies[OIDP_PAGE__COUNT];
 
 void oidp_pages_init(apr_pool_t *p)
 {
-    const char *const srcs[OIDP_PAGE__COUNT] = {login_body, consent_body, error_body,
-                                               form_post_body, logged_out_body};
+    const char *const srcs[OIDP_PAGE__COUNT] = {login_body,      consent_body,
+                                               error_body,      form_post_body,
+                                               logged_out_body, logout_confirm_body};
     int i;
 
     oidp_tpl_compile(&layout, p, layout_src);
@@ -290,6 +303,10 @@ int oidp_pages_send(request_rec *r, const oidp_cfg_t *c, oidp_page_e page, int s
     values[OIDP_PH_NONCE] = nonce;
     if (!values[OIDP_PH_ISSUER]) {
         values[OIDP_PH_ISSUER] = c->issuer;
+    }
+    if (!values[OIDP_PH_HOST]) {
+        const char *h = strstr(c->rt->origin, "://");
+        values[OIDP_PH_HOST] = h ? h + 3 : c->rt->origin;
     }
     if (page == OIDP_PAGE_LOGIN && c->login_template) {
         html = oidp_tpl_render(r->pool, c->login_template, values);

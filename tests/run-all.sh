@@ -4,7 +4,9 @@
 #   1. C unit tests                  make check (tests/run-unit.sh)
 #   2. Apache::Test on SQLite        sh tests/suite.sh sqlite3
 #   3. Apache::Test on PostgreSQL    sh tests/suite.sh pgsql (throwaway cluster)
-#   4. fuzz corpus replay            sh tests/fuzz/run.sh 0 (when present)
+#   4. fuzz corpus replay            sh tests/fuzz/run.sh 0
+#   5. source checks                 sh tests/check_sources.sh
+#   6. end-to-end relying parties    tests/e2e/{mod_auth_openidc,multinode,clients}.sh
 # Every step runs even when an earlier one failed, so that one run reports
 # everything; the exit status is non-zero if any step failed. Each step
 # stops what it started (httpd, PostgreSQL), also on failure or Ctrl-C.
@@ -77,15 +79,37 @@ for backend in sqlite3 pgsql; do
 done
 
 # ---- 4. fuzz corpus replay
-if [ -f tests/fuzz/run.sh ]; then
-    step fuzz sh tests/fuzz/run.sh 0
-    st=ok
-    [ "$rc" -eq 0 ] || st="FAILED (exit $rc)"
-    row "fuzz replay" - - - - "$st"
-else
-    secs=0
-    row "fuzz replay" - - - - "not present"
-fi
+step fuzz sh tests/fuzz/run.sh 0
+st=ok
+[ "$rc" -eq 0 ] || st="FAILED (exit $rc)"
+row "fuzz replay" - - - - "$st"
+
+# ---- 5. source checks
+step sources sh tests/check_sources.sh
+st=ok
+[ "$rc" -eq 0 ] || st="FAILED (exit $rc)"
+row "source checks" - - - - "$st"
+
+# ---- 6. end-to-end: each script prints "E2E <client...>: P passed, F failed"
+for e2e in mod_auth_openidc multinode clients; do
+    step "e2e-$e2e" sh "tests/e2e/$e2e.sh"
+    lines=$(grep -E '^E2E .*: [0-9]+ passed, [0-9]+ failed' "$WORK/e2e-$e2e.log" || true)
+    if [ -z "$lines" ]; then
+        row "e2e $e2e" ? ? ? - "FAILED (exit $rc, no summary line)"
+        continue
+    fi
+    echo "$lines" | while IFS= read -r l; do
+        name=$(echo "$l" | sed -E 's/^E2E (.*): [0-9]+ passed, [0-9]+ failed.*/\1/')
+        p=$(echo "$l" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
+        f=$(echo "$l" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+        st=ok
+        [ "$f" -eq 0 ] || st=FAILED
+        printf '%-32s %7s %7s %7s %8s %6ss  %s\n' "e2e $name" $((p + f)) "$p" "$f" - "$secs" "$st" >>"$ROWS"
+    done
+    if [ "$rc" -ne 0 ] || echo "$lines" | grep -qvE ': [0-9]+ passed, 0 failed'; then
+        overall=1
+    fi
+done
 
 echo
 echo "==== summary ($(($(date +%s) - t0))s)"
