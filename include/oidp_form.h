@@ -34,8 +34,9 @@ char *oidp_form_urlencode(apr_pool_t *p, const char *s);
 apr_status_t oidp_form_basic_auth(const char **user, const char **pass, apr_pool_t *p,
                                   const char *header);
 
-/* A JSON object whose members are strings (numbers and booleans are taken as
- * their text), as Casdoor's SDKs post to the token endpoint. Duplicated
+/* A JSON object whose members are strings (integers and booleans are taken
+ * as their text, null as absent), as Casdoor's SDKs post to the token
+ * endpoint. Duplicated
  * names, nested values and non-objects fail with APR_EINVAL. */
 apr_status_t oidp_form_json_params(apr_hash_t *out, apr_pool_t *p, const char *data,
                                    apr_size_t len, const char **err);

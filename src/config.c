@@ -85,8 +85,19 @@ const char *oidp_cfg_check_issuer(apr_pool_t *p, const char *issuer, const char 
     apr_uri_t u;
     const char *h;
 
+    const char *q;
+
+    for (q = issuer; *q; q++) {
+        /* RFC 3986 characters only: no spaces, quotes, angle brackets... */
+        if (*q <= 0x20 || *q >= 0x7f || strchr("\"<>\\^`{|}", *q)) {
+            return "must be a URL of RFC 3986 characters (no spaces, quotes or brackets)";
+        }
+    }
     if (apr_uri_parse(p, issuer, &u) != APR_SUCCESS || !u.scheme || !u.hostname || !*u.hostname) {
         return "must be an absolute URL such as https://idp.example.com";
+    }
+    if (u.port_str && (!*u.port_str || u.port == 0 || apr_atoi64(u.port_str) > 65535)) {
+        return "has an invalid port";
     }
     if (u.query || u.fragment || strchr(issuer, '?') || strchr(issuer, '#')) {
         return "must not have a query or a fragment";

@@ -321,7 +321,8 @@ int oidp_pages_send(request_rec *r, const oidp_cfg_t *c, oidp_page_e page, int s
     if (page == OIDP_PAGE_FORM_POST) {
         csp = apr_psprintf(r->pool,
                            "default-src 'none'; style-src 'nonce-%s'; script-src 'nonce-%s'; "
-                           "form-action %s; frame-ancestors 'none'; base-uri 'none'",
+                           "img-src data:; form-action %s; frame-ancestors 'none'; "
+                           "base-uri 'none'",
                            nonce, nonce, form_origin ? form_origin : "'none'");
     }
     else {

@@ -234,6 +234,11 @@ async function desktop(browser, rp) {
     await login(page, user.username, user.password);
     await page.waitForURL(`${rp.base}/cb**`);
     await page.goto(`${issuer}/api/logout`);
+    ok(onIdp(page) && (await page.locator('button[value=logout]').count()) === 1,
+      'logout without an id_token_hint: the IdP asks the user to confirm');
+    await checkLayout(page, 'desktop logout-confirm');
+    await shot(page, 'desktop-logout-confirm');
+    await press(page, 'button[value=logout]');
     ok(onIdp(page) && /signed out/i.test(await page.locator('main').innerText()), 'logout without a redirect: the IdP\'s signed-out page');
     await checkLayout(page, 'desktop logged-out');
     await shot(page, 'desktop-logged-out');
@@ -303,6 +308,10 @@ async function phone(browser, rp) {
   await errorPages(page, 'phone');
   await step('phone: logged-out page', async () => {
     await page.goto(`${issuer}/api/logout`);
+    ok((await page.locator('button[value=logout]').count()) === 1, 'phone: the sign-out confirmation');
+    await checkLayout(page, 'phone logout-confirm');
+    await shot(page, 'phone-logout-confirm');
+    await press(page, 'button[value=logout]', true);
     ok(/signed out/i.test(await page.locator('main').innerText()), 'phone: the signed-out page');
     await checkLayout(page, 'phone logged-out');
     await shot(page, 'phone-logged-out');
