@@ -44,7 +44,7 @@ if [ ! -f "$rt" ]; then
 fi
 
 # the code under test: the pure parsers and what they call
-SRCS="src/form.c src/util.c src/jose.c"
+SRCS="src/form.c src/util.c src/jose.c src/claims.c src/redirect.c src/pkce.c"
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
     -fno-omit-frame-pointer -Wall -Wextra -Werror -Wno-unused-parameter -std=gnu11
     -Iinclude -Itests/fuzz $(apr-1-config --includes --cppflags) $(apu-1-config --includes)
