@@ -296,4 +296,27 @@ sub sso_code {
     ok($fl->{tokens}->{id_token}, 'a client_id and secret with reserved characters through Basic');
 }
 
+# ---------------------------------------------------------- a client that registered ES256
+{
+    my $es = unique_id('lf-es256');
+    my $es_secret = client_add($es, grant_types => 'authorization_code', redirect_uris => [$RP], first_party => 1,
+                               id_token_alg => 'ES256');
+    my $fl = code_flow(client => [$es, $es_secret, 'basic'], redirect_uri => $RP, user => [$uname, $PW], browser => $b);
+    my $jwt = $fl->{tokens}->{id_token} // '';
+    my ($h, $c) = jwt_decode($jwt);
+    is($h && $h->{alg}, 'ES256', 'id_token_alg ES256: the ID token is ES256');
+    my ($k) = grep { ($_->{kid} // '') eq ($h->{kid} // "\0") } @{ $jwks->{keys} || [] };
+    is($k && $k->{kty}, 'EC', 'ES256: its kid names the EC key of the JWKS');
+    is($c && $c->{sub}, $sub, 'ES256: the user');
+    is($c && $c->{at_hash}, at_hash($fl->{tokens}->{access_token}), 'ES256: at_hash (SHA-256 for ES256)');
+    my $script = "$ENV{OIDP_TEST_TOP}/scripts/verify-jwt.sh";
+    my $jwks_url = issuer() . '/.well-known/jwks';
+    my $out = qx{sh '$script' '$jwt' '$jwks_url' 2>&1};
+    is($?, 0, 'ES256: openssl verifies the signature against the served JWKS') or diag($out);
+    my @p = split /\./, $jwt;
+    $p[1] = b64url_encode('{"sub":"forged"}');
+    $out = qx{sh '$script' '@{[join '.', @p]}' '$jwks_url' 2>&1};
+    isnt($?, 0, 'ES256: a changed payload does not verify');
+}
+
 done_testing;
