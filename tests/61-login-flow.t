@@ -20,6 +20,10 @@ my $sub = user_add($uname, password => $PW, name => 'Alice Liddell', email => "$
                    email_verified => 1);
 my $nopw = unique_id('nopw');
 user_add($nopw);
+my $disabled = unique_id('disabled');
+user_add($disabled, password => $PW);
+my ($disabled_rc) = admin('user', 'update', $disabled, '--disable');
+die "could not disable $disabled\n" if $disabled_rc;
 
 my $id = unique_id('lf-basic');
 my $m = marker();
@@ -118,7 +122,8 @@ for my $hint ('login_hint', 'username') {
 {
     my @msgs;
     for my $case (['a wrong password', $uname, 'wrong'], ['an unknown user', "ghost-$m", $PW],
-                  ['a user without a password', $nopw, ''], ['an empty password', $uname, '']) {
+                  ['a user without a password', $nopw, ''], ['an empty password', $uname, ''],
+                  ['a disabled user with the right password', $disabled, $PW]) {
         my ($name, $u, $p) = @$case;
         my $r = form_submit($b, $form, fill => { username => $u, password => $p },
                             button => [oidp_action => 'login']);
@@ -133,6 +138,7 @@ for my $hint ('login_hint', 'username') {
     is($msgs[0], 'Incorrect username or password.', 'the message is generic');
     is($msgs[1], $msgs[0], 'an unknown user gets the same message as a wrong password');
     is($msgs[2], $msgs[0], 'a user without a password gets the same message');
+    is($msgs[4], $msgs[0], 'a disabled user gets the same message');
     # the form of the retry still carries every request parameter
     my $ff = field_map($form);
     is_deeply($ff->{$_}, [$sent{$_}], "after a failure: hidden $_ unchanged") for qw(state nonce redirect_uri);
@@ -216,6 +222,17 @@ is($idc->{sub}, $sub, 'ID token: sub is the user');
 is($idc->{exp} - $idc->{iat}, 600, 'ID token: exp is iat + the ID token lifetime');
 ok($idc->{auth_time} >= $t0 && $idc->{auth_time} <= $t1, 'ID token: auth_time is the time of the login');
 ok(!exists $idc->{$_}, "ID token: no $_ (it goes to userinfo)") for qw(name email email_verified preferred_username);
+{
+    # the access token: an RFC 9068 JWT of the user, signed with the same keys
+    my ($h, $c) = jwt_decode($tok->{access_token});
+    is($h && $h->{typ}, 'at+jwt', 'access token: typ at+jwt');
+    ok(jwt_verify($tok->{access_token}, $jwks), 'access token: verifies against the served JWKS') or diag($@);
+    is($c && $c->{sub}, $sub, 'access token: sub is the user');
+    is($c && $c->{client_id}, $id, 'access token: client_id');
+    is($c && $c->{scope}, 'openid profile email offline_access', 'access token: scope');
+    is($c && $c->{auth_time}, $idc->{auth_time}, "access token: the ID token's auth_time");
+    is($c && $c->{exp} - $c->{iat}, 900, 'access token: the access token lifetime');
+}
 my $ui = userinfo($tok->{access_token});
 my $uj = json_ok($ui, 200, 'userinfo with the access token');
 is($uj->{sub}, $idc->{sub}, 'userinfo: sub equals the ID token sub');

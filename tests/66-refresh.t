@@ -12,6 +12,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use OIDP::Test;
+use POSIX ();
+use Time::HiRes ();
 
 my $RP = 'https://rp.example.test/cb';
 my $uname = unique_id('rt-u');
@@ -150,6 +152,68 @@ error_ok(token_request(client => $A, path => '/api/login/oauth/refresh_token',
     json_ok($r, 200, 'the same refresh token after a refused wider scope');
     ok(!($r->code == 400 && userinfo($t->{access_token})->code == 401),
        'a refused wider scope followed by a correct request does not revoke the grant');
+}
+
+# ---------------------------------------------------------- races: exactly one wins
+# N processes send their request at the same instant; -> [[status, body], ...]
+sub race {
+    my @send = @_;
+    my $at = Time::HiRes::time() + 0.25;
+    my @kids;
+    for my $send (@send) {
+        pipe(my $r, my $w) or die "pipe: $!\n";
+        my $pid = fork // die "fork: $!\n";
+        if (!$pid) {
+            close $r;
+            my $wait = $at - Time::HiRes::time();
+            Time::HiRes::sleep($wait) if $wait > 0;
+            my $res = $send->();
+            print {$w} $res->code, "\n", $res->decoded_content // '';
+            close $w;
+            POSIX::_exit(0);
+        }
+        close $w;
+        push @kids, [$pid, $r];
+    }
+    my @out;
+    for my $k (@kids) {
+        my ($pid, $r) = @$k;
+        local $/;
+        my $all = readline($r) // '';
+        waitpid $pid, 0;
+        my ($code, $body) = split /\n/, $all, 2;
+        push @out, [$code // 0, $body // ''];
+    }
+    return @out;
+}
+
+sub race_ok {
+    my ($name, @out) = @_;
+    my @won = grep { $_->[0] == 200 } @out;
+    my @lost = grep { $_->[0] == 400 && $_->[1] =~ /"error":"invalid_grant"/ } @out;
+    is(scalar @won, 1, "$name: exactly one request wins") or diag(join "\n", map { "@$_" } @out);
+    is(scalar @lost, @out - 1, "$name: the others get invalid_grant");
+    return @won ? (JSON::PP->new->decode($won[0]->[1])) : {};
+}
+
+for my $round (1 .. 3) {
+    my $a = authorize($b, params => [response_type => 'code', client_id => $id, redirect_uri => $RP, scope => $SCOPE,
+                                     state => "race$round"]);
+    my $code = $a->{cb} && $a->{cb}->{params}->{code};
+    my $w = race_ok("code redeemed three times at once, round $round",
+                    race(map { my $i = $_; sub { code_exchange(client => $A, code => $code, redirect_uri => $RP) } } 1 .. 3));
+    error_ok(userinfo($w->{access_token} // 'x'), 401, 'invalid_token',
+             "round $round: the replay also revoked the winner's access token");
+    error_ok(refresh($A, $w->{refresh_token} // 'x'), 400, 'invalid_grant',
+             "round $round: the replay also revoked the winner's refresh token");
+
+    my $t = flow($A);
+    $w = race_ok("refresh token used three times at once, round $round",
+                 race(map { sub { refresh($A, $t->{refresh_token}) } } 1 .. 3));
+    error_ok(refresh($A, $w->{refresh_token} // 'x'), 400, 'invalid_grant',
+             "round $round: the replay also revoked the winner's new refresh token");
+    error_ok(userinfo($w->{access_token} // 'x'), 401, 'invalid_token',
+             "round $round: the replay also revoked the winner's new access token");
 }
 
 done_testing;

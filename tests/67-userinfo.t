@@ -56,6 +56,10 @@ for my $path ('/userinfo', '/api/userinfo') {
     }
 }
 
+# the scheme is case-insensitive (RFC 7235 2.1)
+json_ok(get('/userinfo', headers => [Authorization => "bearer $AT"]), 200, 'a lower-case bearer scheme');
+json_ok(get('/userinfo', headers => [Authorization => "BEARER $AT"]), 200, 'an upper-case bearer scheme');
+
 # ---------------------------------------------------------- claims and their types
 {
     my $res = userinfo($AT);
