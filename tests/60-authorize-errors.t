@@ -179,6 +179,15 @@ authz_error_ok(get(query_path('/authorize', @common, response_type => 'code', sc
     like($res->header('Location') // '', qr/^\Q$RP_Q\E&error=/, 'the registered query is kept, the error appended');
 }
 
+# RFC 6749 3.1: a parameter sent without a value is treated as omitted
+for my $k (qw(prompt max_age response_mode code_challenge code_challenge_method id_token_hint login_hint claims request
+              request_uri)) {
+    my $res = get(query_path('/authorize', @common, response_type => 'code', scope => 'openid', state => $STATE, $k => ''));
+    is(page_kind($res), 'login', "an empty $k is as if omitted: the login page");
+}
+authz_error_ok(get(query_path('/authorize', @common, response_type => 'token', scope => 'openid', state => '')),
+               $RP, 'unsupported_response_type', undef, 'an empty state is as if omitted');
+
 # the request is not an error: unknown parameters are ignored (RFC 6749 3.1)
 {
     my $res = get(query_path('/authorize', @common, response_type => 'code', scope => 'openid', state => $STATE,

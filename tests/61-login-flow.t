@@ -286,10 +286,10 @@ sub sso_code {
 # ---------------------------------------------------------- other shapes of the same flow
 {
     # the request as a POST form (oidcc-ensure-post-request-succeeds), /authorize and /token,
-    # client_secret_post, no nonce, the scope in another order
+    # client_secret_post, an empty nonce (as if none was sent), the scope in another order
     my $br = browser();
     my @p = (scope => 'email openid', state => 'st', redirect_uri => $RP, client_id => $post_id,
-             response_type => 'code');
+             response_type => 'code', nonce => '');
     my $a = authorize($br, method => 'POST', path => '/authorize', params => \@p, user => [$uname, $PW]);
     is_deeply($a->{pages}, ['login', 'redirect'], 'POSTed request: the login page, then the redirect');
     my $lf = OIDP::Test::login_form($a->{login});

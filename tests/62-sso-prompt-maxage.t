@@ -168,4 +168,15 @@ ok($T3 > $T2, 'max_age=1: auth_time strictly later than the previous login') or 
 ok($T3 >= $before - 2, 'max_age=1: auth_time is recent');
 is($c->{sub}, $sub1, 'max_age=1: the same user');
 
+# ---------------------------------------------------------- max_age=0 is prompt=login (OIDC Core 3.1.2.1)
+{
+    my $b4 = browser();
+    # right after a second boundary, so that the login and the next request
+    # share their second (if they do not, the check is merely easier)
+    after_second(time);
+    my $r = flow($b4, 'sign in', $C, user => [$u1, 'pw-one-1'], pages => ['login', 'redirect']);
+    $r = flow($b4, 'max_age=0 within the second of the login (max_age=0 is prompt=login)', $C,
+              params => [max_age => 0], pages => ['login']);
+}
+
 done_testing;
