@@ -178,6 +178,21 @@ for my $case (['GET /api/logout', '/api/logout', 'GET', $STATE], ['GET /logout',
     ok(!authz_response($res, $BYE), 'URI and state without a hint: nothing sent to the URI');
 }
 
+# ---------------------------------------------------------- a hint of another user
+# An ID token of one user does not sign another user out without asking
+# (RP-Initiated Logout 1.0, 6: a link with anybody's old ID token on any page
+# would otherwise end every visitor's session).
+{
+    my $other_user = unique_id('lo-v');
+    user_add($other_user, password => $PW);
+    my $f = code_flow(client => $C, redirect_uri => $RP, user => [$other_user, $PW], scope => 'openid');
+    my $foreign = $f->{tokens}->{id_token};
+    my ($b) = signed_in();
+    my $res = logout($b, '/logout', id_token_hint => $foreign, post_logout_redirect_uri => $BYE, state => $STATE);
+    ok(!defined $res->header('Location'), "another user's hint: no redirect without asking");
+    signed_in_ok($b, 1, "another user's hint");
+}
+
 # ---------------------------------------------------------- error pages, never a redirect
 {
     my ($b, $hint) = signed_in();
