@@ -154,6 +154,22 @@ error_ok(token_request(client => $A, path => '/api/login/oauth/refresh_token',
        'a refused wider scope followed by a correct request does not revoke the grant');
 }
 
+# ---------------------------------------------------------- a user disabled after the grant
+{
+    my $dis = unique_id('rt-dis');
+    user_add($dis, password => $PW);
+    my $bd = browser();
+    my $t = code_flow(client => $A, redirect_uri => $RP, user => [$dis, $PW], scope => $SCOPE, browser => $bd)->{tokens};
+    my $a = authorize($bd, params => [response_type => 'code', client_id => $id, redirect_uri => $RP, scope => $SCOPE,
+                                      state => 'dis']);
+    my $code = $a->{cb} && $a->{cb}->{params}->{code};
+    my ($rc) = admin('user', 'update', $dis, '--disable');
+    is($rc, 0, 'the user is disabled');
+    error_ok(refresh($A, $t->{refresh_token}), 400, 'invalid_grant', "a disabled user's refresh token");
+    error_ok(code_exchange(client => $A, code => $code, redirect_uri => $RP), 400, 'invalid_grant',
+             "a code of a user disabled before it was redeemed");
+}
+
 # ---------------------------------------------------------- races: exactly one wins
 # N processes send their request at the same instant; -> [[status, body], ...]
 sub race {
