@@ -85,6 +85,13 @@ like($cookie, qr/^oidp_session=/m, 'login page: sets the oidp_session cookie (th
 like($cookie, qr/;\s*HttpOnly/i, 'login page: the cookie is HttpOnly');
 like($cookie, qr/;\s*SameSite=Lax/i, 'login page: the cookie is SameSite=Lax');
 unlike($cookie, qr/;\s*Secure/i, 'login page: no Secure on an http issuer');
+{
+    my $r = get(query_path('/authorize', @AUTHZ), ua => browser(), vhost => 'oidp_https');
+    is(page_kind($r), 'login', 'an https issuer: the login page');
+    my $ck = join "\n", $r->header('Set-Cookie');
+    like($ck, qr/^oidp_session=[^\n]*;\s*Secure/mi, 'an https issuer: the session cookie is Secure');
+    like($ck, qr/^oidp_session=[^\n]*;\s*HttpOnly/mi, 'an https issuer: and HttpOnly');
+}
 
 my $form = OIDP::Test::login_form($res);
 ok($form, 'login page: a form with a password field');
