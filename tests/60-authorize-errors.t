@@ -164,6 +164,14 @@ authz_error_ok(get(query_path('/authorize', client_id => $public, redirect_uri =
                               response_type => 'code', scope => 'openid', state => $STATE)),
                'https://app.example.test/cb', 'invalid_request', $STATE, 'a public client without code_challenge');
 
+# a state with control characters comes back encoded, never as a header
+{
+    my $st = "a\r\nSet-Cookie: x=y\tz\x01";
+    my $res = get(query_path('/authorize', @common, response_type => 'token', scope => 'openid', state => $st));
+    authz_error_ok($res, $RP, 'unsupported_response_type', $st, 'a state with CR, LF, TAB and a control byte');
+    ok(!grep({ /^x=y/ } $res->header('Set-Cookie')), 'a state with CR LF: no header injected');
+}
+
 # no state sent: none comes back; a repeated state is not echoed
 authz_error_ok(get(query_path('/authorize', @common, response_type => 'token', scope => 'openid')),
                $RP, 'unsupported_response_type', undef, 'no state');

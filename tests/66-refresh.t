@@ -154,6 +154,20 @@ error_ok(token_request(client => $A, path => '/api/login/oauth/refresh_token',
        'a refused wider scope followed by a correct request does not revoke the grant');
 }
 
+# ---------------------------------------------------------- revocation (RFC 7009 2.1)
+{
+    my $t = flow($A);
+    my $n = json_of(refresh($A, $t->{refresh_token})) || {};
+    ok(!active($A, $t->{refresh_token}), 'a rotated-out refresh token is inactive at introspection');
+    ok(active($A, $n->{refresh_token} // 'x'), 'its successor is active');
+    my $r = post_form('/revoke', [token => $n->{refresh_token} // 'x', token_type_hint => 'refresh_token'],
+                      headers => [Authorization => basic_header($id, $secret)]);
+    is($r->code, 200, 'revoking the refresh token: 200');
+    error_ok(refresh($A, $n->{refresh_token} // 'x'), 400, 'invalid_grant', 'a revoked refresh token');
+    error_ok(userinfo($n->{access_token} // 'x'), 401, 'invalid_token',
+             'revoking a refresh token also revokes the access tokens of its grant');
+}
+
 # ---------------------------------------------------------- a user disabled after the grant
 {
     my $dis = unique_id('rt-dis');
