@@ -10,6 +10,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
+use HTTP::Request ();
 use OIDP::Test;
 
 my $RP = 'https://rp.example.test/cb';
@@ -193,6 +194,11 @@ for my $hint ('login_hint', 'username') {
 
 # ---------------------------------------------------------- login, code, tokens
 my $t0 = time;
+my $pre_login = do {
+    my $req = HTTP::Request->new(GET => url('/authorize'));
+    $b->cookie_jar->add_cookie_header($req);
+    $req->header('Cookie') // '';
+};
 $res = form_submit($b, $form, fill => { username => $uname, password => $PW }, button => [oidp_action => 'login']);
 my $t1 = time;
 is($res->code, 302, 'login: 302 to the client (a first-party client has no consent page)');
@@ -210,6 +216,12 @@ like($cookie, qr/^oidp_session=[^;]+/m, 'login: the session cookie is (re)set');
 unlike($cookie, qr/\Q$uname\E|\Q$sub\E/, 'login: the cookie holds neither the username nor the sub in clear');
 like($cookie, qr/;\s*HttpOnly/i, 'login: the session cookie is HttpOnly');
 like($cookie, qr/;\s*SameSite=Lax/i, 'login: the session cookie is SameSite=Lax');
+
+{
+    # no session fixation: the cookie from before the login does not carry the login
+    my $r = get(query_path('/authorize', @AUTHZ, prompt => 'none'), headers => [Cookie => $pre_login]);
+    authz_error_ok($r, $RP, 'login_required', $STATE, 'the cookie from before the login');
+}
 
 # a failed client authentication does not use the code up
 $res = code_exchange(client => [$id, 'wrong', 'basic'], code => $code, redirect_uri => $RP);

@@ -146,6 +146,7 @@ $a = flow($b, 'prompt=login', $C, params => [prompt => 'login'], user => [$u1, '
 my $T2 = $c->{auth_time};
 ok($T2 > $T1, 'prompt=login: auth_time strictly later than the first login') or diag("$T2 <= $T1");
 is($c->{sub}, $sub1, 'prompt=login: the same user');
+isnt($c->{sid}, $c1->{sid}, 'prompt=login: a new login session (sid)');
 $a = flow($b, 'SSO after prompt=login', $C, pages => ['redirect']);
 ($c) = redeem($a, $C, 'SSO after prompt=login');
 is($c->{auth_time}, $T2, 'SSO after prompt=login: the new auth_time');
