@@ -105,6 +105,7 @@ CREATE TABLE IF NOT EXISTS oidp_grant_revoked (
 
 CREATE TABLE IF NOT EXISTS oidp_session (
     sid        TEXT PRIMARY KEY,
+    issuer     TEXT NOT NULL,           -- a login at one issuer is not one at another
     user_id    TEXT NOT NULL,
     auth_time  INTEGER NOT NULL,
     created_at INTEGER NOT NULL,

@@ -28,11 +28,13 @@ int oidp_session_init(void);
  * with SERVER_ERROR when no session is configured for this location
  * (Session On and SessionCookieName), TEMPORARILY_UNAVAILABLE when the
  * store is down. */
-oidp_err_t oidp_session_load(oidp_browser_t **b, request_rec *r, oidp_db_t *db, const char **desc);
+oidp_err_t oidp_session_load(oidp_browser_t **b, request_rec *r, const oidp_cfg_t *c,
+                             oidp_db_t *db, const char **desc);
 
 /* Like oidp_session_load where a session is optional (a location without
  * Session On simply has none): never fails for that reason. */
-oidp_err_t oidp_session_peek(oidp_browser_t **b, request_rec *r, oidp_db_t *db, const char **desc);
+oidp_err_t oidp_session_peek(oidp_browser_t **b, request_rec *r, const oidp_cfg_t *c,
+                             oidp_db_t *db, const char **desc);
 
 /* The CSRF token of the browser session (created on first use). */
 const char *oidp_session_csrf(request_rec *r, oidp_browser_t *b);

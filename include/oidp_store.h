@@ -163,6 +163,7 @@ typedef struct oidp_code_t {
 /* A login session at the IdP: the browser's cookie holds only the sid. */
 typedef struct oidp_session_t {
     const char *sid;
+    const char *issuer;
     const char *user_id;
     apr_int64_t auth_time;
     apr_int64_t created_at;
@@ -218,9 +219,10 @@ apr_status_t oidp_store_code_redeem(oidp_code_t **c, apr_pool_t *p, oidp_db_t *d
 
 apr_status_t oidp_store_session_insert(apr_pool_t *p, oidp_db_t *db, const oidp_session_t *s,
                                        const char **err);
-/* The session with its user (APR_NOTFOUND if the sid or the user is gone). */
+/* The session of this issuer with its user (APR_NOTFOUND if the sid or the
+ * user is gone, or the session belongs to another issuer). */
 apr_status_t oidp_store_session_get(oidp_session_t **s, apr_pool_t *p, oidp_db_t *db,
-                                    const char *sid, const char **err);
+                                    const char *sid, const char *issuer, const char **err);
 apr_status_t oidp_store_session_end(apr_pool_t *p, oidp_db_t *db, const char *sid,
                                     const char **err);
 

@@ -62,7 +62,7 @@ int oidp_account_handle(request_rec *r, const oidp_cfg_t *c)
         scopes = oidp_scope_parse(r->pool, t->scope);
     }
     else {
-        e = oidp_session_peek(&b, r, db, &desc);
+        e = oidp_session_peek(&b, r, c, db, &desc);
         if (e == OIDP_ERR_TEMPORARILY_UNAVAILABLE) {
             return oidp_error_json(r, e, desc);
         }

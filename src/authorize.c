@@ -529,10 +529,10 @@ static int need_login(const authz_t *a, int fresh, int consenting)
         return 0; /* the user has just signed in, or answered the consent page
                    * that was shown after these checks passed */
     }
-    if (a->prompt_login) {
-        return 1;
+    if (a->prompt_login || a->max_age == 0) {
+        return 1; /* max_age=0: an active re-authentication, like prompt=login */
     }
-    if (a->max_age >= 0 && oidp_util_now() - s->auth_time > a->max_age) {
+    if (a->max_age > 0 && oidp_util_now() - s->auth_time > a->max_age) {
         return 1;
     }
     return a->hint_sub && strcmp(a->hint_sub, s->user_id) != 0;
@@ -580,7 +580,7 @@ int oidp_authorize_handle(request_rec *r, const oidp_cfg_t *c)
     if (e != OIDP_OK) {
         return fail(&a, e, desc);
     }
-    e = oidp_session_load(&a.b, r, a.db, &desc);
+    e = oidp_session_load(&a.b, r, c, a.db, &desc);
     if (e != OIDP_OK) {
         return oidp_error_page(r, c, e, NULL, "The sign-in service is not available right now.");
     }

@@ -23,11 +23,14 @@
 #include "oidp_util.h"
 
 /* The client an ID token (or, as Casdoor's clients send, an access token)
- * was issued to, if it is ours. */
-static const char *hint_client(request_rec *r, const oidp_cfg_t *c, const char *hint)
+ * was issued to, and its subject, if it is ours. */
+static const char *hint_client(request_rec *r, const oidp_cfg_t *c, const char *hint,
+                               const char **sub)
 {
     const char *header, *payload, *err = NULL, *iss = NULL, *who = NULL;
     json_t *j, *aud;
+
+    *sub = NULL;
 
     if (oidp_jose_verify(&header, &payload, r->pool, c->rt->keys, hint, &err) != APR_SUCCESS) {
         return NULL;
@@ -35,6 +38,9 @@ static const char *hint_client(request_rec *r, const oidp_cfg_t *c, const char *
     j = oidp_json_bind(r->pool, json_loads(payload, 0, NULL));
     if (!j || json_unpack(j, "{s:s}", "iss", &iss) != 0 || strcmp(iss, c->issuer) != 0) {
         return NULL;
+    }
+    if (json_is_string(json_object_get(j, "sub"))) {
+        *sub = apr_pstrdup(r->pool, json_string_value(json_object_get(j, "sub")));
     }
     if (json_unpack(j, "{s:s}", "azp", &who) != 0 && json_unpack(j, "{s:s}", "client_id", &who) != 0) {
         aud = json_object_get(j, "aud");
@@ -88,6 +94,7 @@ int oidp_logout_handle(request_rec *r, const oidp_cfg_t *c)
 {
     apr_hash_t *params = apr_hash_make(r->pool);
     const char *desc = NULL, *err = NULL, *hint, *client_id, *uri, *state, *action;
+    const char *hint_sub = NULL;
     oidp_client_t *client = NULL;
     oidp_browser_t *b = NULL;
     oidp_params_t *ps;
@@ -113,7 +120,7 @@ int oidp_logout_handle(request_rec *r, const oidp_cfg_t *c)
     state = oidp_param(params, "state");
     action = r->method_number == M_POST ? oidp_param(params, "oidp_action") : NULL;
     if (hint) {
-        const char *who = hint_client(r, c, hint);
+        const char *who = hint_client(r, c, hint, &hint_sub);
         if (!who || (client_id && strcmp(client_id, who) != 0)) {
             return oidp_error_page(r, c, OIDP_ERR_INVALID_REQUEST, SIGN_OUT_FAILED,
                                    "The application sent a sign-out request with an ID token "
@@ -135,10 +142,15 @@ int oidp_logout_handle(request_rec *r, const oidp_cfg_t *c)
                                    "registered for it (post_logout_redirect_uri).");
         }
     }
-    e = oidp_session_load(&b, r, db, &desc);
+    e = oidp_session_load(&b, r, c, db, &desc);
     if (e != OIDP_OK) {
         return oidp_error_page(r, c, e, SIGN_OUT_FAILED,
                                "The sign-in service is not available right now.");
+    }
+    /* the hint must name the signed-in user: another user's ID token does
+     * not sign this one out without asking */
+    if (b->login && hinted && (!hint_sub || strcmp(hint_sub, b->login->user_id) != 0)) {
+        hinted = 0;
     }
     if (b->login && !hinted
         && !(action && strcmp(action, "logout") == 0

@@ -46,8 +46,8 @@ static session_rec *blank(request_rec *r)
     return z;
 }
 
-static oidp_err_t load(oidp_browser_t **bp, request_rec *r, oidp_db_t *db, int required,
-                       const char **desc)
+static oidp_err_t load(oidp_browser_t **bp, request_rec *r, const oidp_cfg_t *c, oidp_db_t *db,
+                       int required, const char **desc)
 {
     oidp_browser_t *b = apr_pcalloc(r->pool, sizeof(*b));
     session_rec *z = NULL;
@@ -84,7 +84,7 @@ static oidp_err_t load(oidp_browser_t **bp, request_rec *r, oidp_db_t *db, int r
     if (!b->sid) {
         return OIDP_OK;
     }
-    rv = oidp_store_session_get(&s, r->pool, db, b->sid, &err);
+    rv = oidp_store_session_get(&s, r->pool, db, b->sid, c->issuer, &err);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
         oidp_store_log(r, "session lookup", err);
         *desc = "the session store is unavailable";
@@ -96,14 +96,16 @@ static oidp_err_t load(oidp_browser_t **bp, request_rec *r, oidp_db_t *db, int r
     return OIDP_OK;
 }
 
-oidp_err_t oidp_session_load(oidp_browser_t **b, request_rec *r, oidp_db_t *db, const char **desc)
+oidp_err_t oidp_session_load(oidp_browser_t **b, request_rec *r, const oidp_cfg_t *c,
+                             oidp_db_t *db, const char **desc)
 {
-    return load(b, r, db, 1, desc);
+    return load(b, r, c, db, 1, desc);
 }
 
-oidp_err_t oidp_session_peek(oidp_browser_t **b, request_rec *r, oidp_db_t *db, const char **desc)
+oidp_err_t oidp_session_peek(oidp_browser_t **b, request_rec *r, const oidp_cfg_t *c,
+                             oidp_db_t *db, const char **desc)
 {
-    return load(b, r, db, 0, desc);
+    return load(b, r, c, db, 0, desc);
 }
 
 const char *oidp_session_csrf(request_rec *r, oidp_browser_t *b)
@@ -128,6 +130,7 @@ oidp_err_t oidp_session_login(request_rec *r, const oidp_cfg_t *c, oidp_db_t *db
     const char *err = NULL;
 
     s->sid = oidp_util_random_token(r->pool, 32);
+    s->issuer = c->issuer;
     s->user_id = u->id;
     s->auth_time = s->created_at = oidp_util_now();
     s->expires_at = s->created_at + oidp_cfg_session_ttl(c);

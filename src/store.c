@@ -75,11 +75,12 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
      "UPDATE oidp_code SET used = used + 1 WHERE code_hash = %s AND issuer = %s "
      "RETURNING " CODE_COLS},
     [OIDP_STMT_SESSION_INSERT] = {OIDP_STMT_SESSION_INSERT, "oidp_session_insert",
-     "INSERT INTO oidp_session (sid, user_id, auth_time, created_at, expires_at) "
-     "VALUES (%s, %s, %lld, %lld, %lld)"},
+     "INSERT INTO oidp_session (sid, issuer, user_id, auth_time, created_at, expires_at) "
+     "VALUES (%s, %s, %s, %lld, %lld, %lld)"},
     [OIDP_STMT_SESSION_GET] = {OIDP_STMT_SESSION_GET, "oidp_session_get",
      "SELECT s.sid, s.user_id, s.auth_time, s.created_at, s.expires_at, s.ended, " UCOLS("u.")
-     " FROM oidp_session s JOIN oidp_user u ON u.id = s.user_id WHERE s.sid = %s"},
+     " FROM oidp_session s JOIN oidp_user u ON u.id = s.user_id "
+     "WHERE s.sid = %s AND s.issuer = %s"},
     [OIDP_STMT_SESSION_END] = {OIDP_STMT_SESSION_END, "oidp_session_end", "UPDATE oidp_session SET ended = 1 WHERE sid = %s"},
     [OIDP_STMT_CONSENT_GET] = {OIDP_STMT_CONSENT_GET, "oidp_consent_get",
      "SELECT scope FROM oidp_consent WHERE user_id = %s AND client_id = %s"},
@@ -661,19 +662,19 @@ apr_status_t oidp_store_code_redeem(oidp_code_t **c, apr_pool_t *p, oidp_db_t *d
 apr_status_t oidp_store_session_insert(apr_pool_t *p, oidp_db_t *db, const oidp_session_t *s,
                                        const char **err)
 {
-    const char *args[5] = {s->sid, s->user_id, i64s(p, s->auth_time), i64s(p, s->created_at),
-                           i64s(p, s->expires_at)};
+    const char *args[6] = {s->sid, s->issuer, s->user_id, i64s(p, s->auth_time),
+                           i64s(p, s->created_at), i64s(p, s->expires_at)};
 
-    return run_query(NULL, p, db, OIDP_STMT_SESSION_INSERT, 5, args, err);
+    return run_query(NULL, p, db, OIDP_STMT_SESSION_INSERT, 6, args, err);
 }
 
 apr_status_t oidp_store_session_get(oidp_session_t **s, apr_pool_t *p, oidp_db_t *db,
-                                    const char *sid, const char **err)
+                                    const char *sid, const char *issuer, const char **err)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
-    const char *args[1] = {sid};
-    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_SESSION_GET, 1, args, err);
+    const char *args[2] = {sid, issuer};
+    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_SESSION_GET, 2, args, err);
 
     *s = NULL;
     if (rv != APR_SUCCESS) {

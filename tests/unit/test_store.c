@@ -536,20 +536,25 @@ START_TEST(session_and_consent)
 
     DB_OK(oidp_store_user_put(p, &db, alice, 1, &err));
     s.sid = "sid-1";
+    s.issuer = "https://idp.example.com";
     s.user_id = alice->id;
     s.auth_time = 1700000000;
     s.created_at = 1700000000;
     s.expires_at = 1700086400;
     DB_OK(oidp_store_session_insert(p, &db, &s, &err));
-    DB_OK(oidp_store_session_get(&got, p, &db, "sid-1", &err));
+    DB_OK(oidp_store_session_get(&got, p, &db, "sid-1", "https://idp.example.com", &err));
     ck_assert_str_eq(got->user_id, alice->id);
     ck_assert_int_eq(got->ended, 0);
     ck_assert_ptr_nonnull(got->user);
     ck_assert_str_eq(got->user->username, "alice");
+    /* a login at one issuer is no login at another */
+    ck_assert_int_eq(oidp_store_session_get(&got, p, &db, "sid-1", "https://other.example.com", &err),
+                     APR_NOTFOUND);
     DB_OK(oidp_store_session_end(p, &db, "sid-1", &err));
-    DB_OK(oidp_store_session_get(&got, p, &db, "sid-1", &err));
+    DB_OK(oidp_store_session_get(&got, p, &db, "sid-1", "https://idp.example.com", &err));
     ck_assert_int_eq(got->ended, 1);
-    ck_assert_int_eq(oidp_store_session_get(&got, p, &db, "nope", &err), APR_NOTFOUND);
+    ck_assert_int_eq(oidp_store_session_get(&got, p, &db, "nope", "https://idp.example.com", &err),
+                     APR_NOTFOUND);
 
     DB_OK(oidp_store_consent_get(&scope, p, &db, alice->id, "app1", &err));
     ck_assert_ptr_null(scope);
@@ -562,7 +567,8 @@ START_TEST(session_and_consent)
 
     /* a session whose user is gone is no session */
     DB_OK(oidp_store_user_delete(p, &db, alice->id, &err));
-    ck_assert_int_eq(oidp_store_session_get(&got, p, &db, "sid-1", &err), APR_NOTFOUND);
+    ck_assert_int_eq(oidp_store_session_get(&got, p, &db, "sid-1", "https://idp.example.com", &err),
+                     APR_NOTFOUND);
 }
 END_TEST
 
