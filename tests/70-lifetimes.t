@@ -1,5 +1,5 @@
 # Lifetimes, on the oidp_short vhost (tests/conf/vhosts.conf.in: code,
-# access token, ID token, refresh token and session of 2 seconds): what is
+# access token, ID token, refresh token and session of 3 seconds): what is
 # valid at once is refused once it has expired - the code (invalid_grant),
 # the access token (401 invalid_token at userinfo, inactive at
 # introspection), the refresh token (invalid_grant), the login session
@@ -39,10 +39,10 @@ is_deeply($a->{pages}, ['login', 'redirect'], 'the short vhost: login, code');
 is($a->{cb} && $a->{cb}->{params}->{iss}, $ISS, "the short vhost's issuer");
 my $res = code_exchange(client => $C, code => $a->{cb}->{params}->{code}, redirect_uri => $RP, vhost => $V);
 my $t = json_ok($res, 200, 'a code redeemed at once');
-is($t->{expires_in}, 2, 'expires_in is the short lifetime');
+is($t->{expires_in}, 3, 'expires_in is the short lifetime');
 my $c = id_token_ok($t->{id_token}, client_id => $id, nonce => undef, access_token => $t->{access_token},
                     issuer => $ISS, vhost => $V, name => 'short ID token');
-is($c->{exp} - $c->{iat}, 2, 'ID token: exp is iat + 2');
+is($c->{exp} - $c->{iat}, 3, 'ID token: exp is iat + 3');
 json_ok(userinfo($t->{access_token}, vhost => $V), 200, 'the access token works at once');
 my $p = probe();
 my $late = authz_response($p, $RP) || { params => {} };
@@ -52,6 +52,8 @@ my $acct = json_of(get('/api/get-account', ua => $b, vhost => $V)) || {};
 is($acct->{status}, 'ok', 'get-account with the session at once');
 my $r = token_request(client => $C, vhost => $V, params => [grant_type => 'refresh_token', refresh_token => $t->{refresh_token}]);
 my $t2 = json_ok($r, 200, 'the refresh token works at once');
+# everything above was issued in this second or earlier: all of it has
+# expired 3 seconds later
 my $issued = time;
 
 # a session of this issuer is not one of another issuer on the same host
