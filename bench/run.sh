@@ -239,6 +239,7 @@ fi
 {
     echo "date_utc: $TS"
     echo "git: $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo none)$(git -C "$TOP" diff --quiet HEAD -- src include mod_oidc_idp.c 2>/dev/null || echo ' (module sources modified)')"
+    echo "module: build/mod_oidc_idp.so of $(date -u -r "$TOP/build/mod_oidc_idp.so" +%Y-%m-%dT%H:%M:%SZ), sha256 $(sha256sum "$TOP/build/mod_oidc_idp.so" | cut -c1-12)"
     echo "cpus: $(nproc) x $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
     echo "mem_total_kb: $(awk '/MemTotal/ {print $2}' /proc/meminfo)"
     echo "kernel: $(uname -r)"
@@ -398,10 +399,10 @@ if [[ $WITH_PEERS == 1 ]]; then
                 else
                     log "   starting $t"
                     ok=1
+                    PEERS_STARTED+=("$t")   # stop.sh is safe to call whatever happens next
                     if [[ $t == glewlwyd && ! -f $PDIR/$t/data/.setup-done ]]; then
                         "$PDIR/$t/setup.sh" > "$RAW/peer-$t-setup.txt" 2>&1 || ok=0
                     fi
-                    PEERS_STARTED+=("$t")
                     if [[ $ok == 1 ]] && "$PDIR/$t/start.sh" > "$RAW/peer-$t-start.txt" 2>&1; then
                         PEER_OK[$t]=1
                         log "   $(tail -1 "$RAW/peer-$t-start.txt")"
