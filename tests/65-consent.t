@@ -118,6 +118,16 @@ is_deeply($a->{pages}, ['consent'], 'prompt=consent: the consent page though rem
 $a = authorize($b, params => [params($third, 'openid email', prompt => 'consent')], consent => 'deny');
 authz_error_ok($a->{res}, $RP, 'access_denied', $STATE, 'prompt=consent, then Deny');
 
+# remembered across sessions: signed out, signed in again, not asked again
+{
+    my $r = get('/logout', ua => $b);
+    my ($f) = grep { grep { ($_->[0] // '') eq 'oidp_action' && $_->[1] eq 'logout' } @{ $_->{buttons} } }
+        @{ html_forms($r) };
+    $r = form_submit($b, $f, button => [oidp_action => 'logout']) if $f;
+    my $again = authorize($b, params => \@P, user => [$u1, 'consent-one']);
+    is_deeply($again->{pages}, ['login', 'redirect'], 'signed out and in again: the login page, no consent page');
+}
+
 # consent is per user
 {
     my $b2 = browser();
