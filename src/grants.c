@@ -131,24 +131,56 @@ int oidp_grant_authorization_code(oidp_token_req_t *t)
     return oidp_tokens_issue_user(t->r, t->cfg, t->db, &g, 1);
 }
 
+static int scope_within(apr_pool_t *p, const apr_array_header_t *want, const char *granted)
+{
+    apr_array_header_t *had = oidp_scope_parse(p, granted);
+    int i;
+
+    for (i = 0; had && i < want->nelts; i++) {
+        if (!oidp_scope_has(had, APR_ARRAY_IDX(want, i, const char *))) {
+            return 0;
+        }
+    }
+    return had != NULL;
+}
+
 int oidp_grant_refresh_token(oidp_token_req_t *t)
 {
     const char *value = oidp_param(t->params, "refresh_token");
     const char *scope = oidp_param(t->params, "scope");
-    const char *err = NULL;
+    const char *err = NULL, *hash;
     oidp_token_t *k = NULL;
-    apr_array_header_t *had, *want;
+    apr_array_header_t *want = NULL;
     oidp_grant_t g;
     apr_status_t rv;
-    int failed = 0, i;
+    int failed = 0;
 
     if (!value) {
         return oidp_error_json(t->r, OIDP_ERR_INVALID_REQUEST, "refresh_token is missing");
     }
+    hash = oidp_util_sha256_hex(t->r->pool, value, strlen(value));
+    /* a scope that is refused must not use the token up: check it first (the
+     * one case that needs a read before the atomic redemption) */
+    if (scope) {
+        want = oidp_scope_parse(t->r->pool, scope);
+        if (!want) {
+            return oidp_error_json(t->r, OIDP_ERR_INVALID_SCOPE, "malformed scope");
+        }
+        rv = oidp_store_token_get(&k, t->r->pool, t->db, hash, &err);
+        if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+            return unavailable(t, "refresh token lookup", err);
+        }
+        if (rv == APR_SUCCESS && strcmp(k->kind, OIDP_TOKEN_REFRESH) == 0
+            && strcmp(k->client_id, t->client->client_id) == 0
+            && strcmp(k->issuer, t->cfg->issuer) == 0 && !k->revoked
+            && !scope_within(t->r->pool, want, k->scope)) {
+            return oidp_error_json(t->r, OIDP_ERR_INVALID_SCOPE,
+                                   "the scope may narrow, never widen");
+        }
+    }
     /* marks it used and returns it in one statement (rotation) */
-    rv = oidp_store_token_redeem(&k, t->r->pool, t->db,
-                                 oidp_util_sha256_hex(t->r->pool, value, strlen(value)),
-                                 t->client->client_id, t->cfg->issuer, &err);
+    rv = oidp_store_token_redeem(&k, t->r->pool, t->db, hash, t->client->client_id,
+                                 t->cfg->issuer, &err);
     if (rv == APR_NOTFOUND) {
         return oidp_error_json(t->r, OIDP_ERR_INVALID_GRANT, "the refresh token is invalid");
     }
@@ -161,16 +193,12 @@ int oidp_grant_refresh_token(oidp_token_req_t *t)
     if (k->expires_at <= oidp_util_now()) {
         return oidp_error_json(t->r, OIDP_ERR_INVALID_GRANT, "the refresh token has expired");
     }
-    had = oidp_scope_parse(t->r->pool, k->scope);
-    want = scope ? oidp_scope_parse(t->r->pool, scope) : had;
     if (!want) {
-        return oidp_error_json(t->r, OIDP_ERR_INVALID_SCOPE, "malformed scope");
+        want = oidp_scope_parse(t->r->pool, k->scope);
     }
-    for (i = 0; i < want->nelts; i++) {
-        if (!oidp_scope_has(had, APR_ARRAY_IDX(want, i, const char *))) {
-            return oidp_error_json(t->r, OIDP_ERR_INVALID_SCOPE,
-                                   "the scope may narrow, never widen");
-        }
+    else if (!scope_within(t->r->pool, want, k->scope)) {
+        /* the token changed between the check and the redemption */
+        return oidp_error_json(t->r, OIDP_ERR_INVALID_SCOPE, "the scope may narrow, never widen");
     }
     memset(&g, 0, sizeof(g));
     g.user = grant_user(t, k->user_id, &failed);
