@@ -103,6 +103,20 @@ refused('max body not a number', "$modules$dbd$ours$good" . "OIDCIdPMaxRequestBo
 refused('session lifetime 0', "$modules$dbd$ours$good" . "OIDCIdPSessionLifetime 0\n", qr/OIDCIdPSessionLifetime/);
 refused('login template that does not exist', "$modules$dbd$ours$good" . "OIDCIdPLoginTemplate $dir/none.html\n",
     qr/OIDCIdPLoginTemplate/);
+{
+    my $bad = "$dir/bad-template.html";
+    open my $fh, '>', $bad or die "$bad: $!";
+    print $fh "<form action=\"{{form_action}}\">{{hidden_fields}}{{passwrd}}</form>\n";
+    close $fh;
+    refused('login template with an unknown placeholder',
+        "$modules$dbd$ours$good" . "OIDCIdPLoginTemplate $bad\n", qr/unknown placeholder \{\{passwrd\}\}/);
+    my $noform = "$dir/noform-template.html";
+    open $fh, '>', $noform or die "$noform: $!";
+    print $fh "<p>{{title}}</p>\n";
+    close $fh;
+    refused('login template without the form placeholders',
+        "$modules$dbd$ours$good" . "OIDCIdPLoginTemplate $noform\n", qr/form_action.*hidden_fields/);
+}
 refused('plain PKCE flag that is not On/Off', "$modules$dbd$ours$good" . "OIDCIdPAllowPlainPKCE maybe\n",
     qr/OIDCIdPAllowPlainPKCE/);
 refused('a directive in <Location>', "$modules$dbd$ours$good<Location /x>\nOIDCIdPAccessTokenLifetime 60\n</Location>\n",
