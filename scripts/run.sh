@@ -61,7 +61,11 @@ if [ ! -s "$CREDS" ]; then
     printf 'client_id=demo\nclient_secret=%s\nusername=demo\npassword=%s\n' "$secret" "$password" > "$CREDS"
 else
     # the port may have changed since the database was created
-    "$ADMIN" --db "$DB" client update demo --redirect-uri "$REDIRECT" >/dev/null
+    "$ADMIN" --db "$DB" client update demo --redirect-uri "$REDIRECT" >/dev/null || {
+        echo "make run: $STATE was made by another version of the module: remove it" \
+            "(rm -rf $STATE) and run make run again" >&2
+        exit 1
+    }
 fi
 client_secret=$(sed -n 's/^client_secret=//p' "$CREDS")
 password=$(sed -n 's/^password=//p' "$CREDS")
