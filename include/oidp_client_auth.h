@@ -16,6 +16,18 @@
 oidp_err_t oidp_client_authenticate(const oidp_client_t **client, request_rec *r, oidp_db_t *db,
                                     apr_hash_t *params, int allow_public, const char **desc);
 
+struct oidp_cfg_t;
+
+/* The common start of the introspection and revocation endpoints (RFC 7662
+ * 2.1, RFC 7009 2.1): the body, the store, the client, the "token"
+ * parameter and its row - *t is NULL for a token unknown to this issuer
+ * (token_type_hint is only a hint: one lookup finds both kinds). Returns
+ * the error to answer otherwise. */
+oidp_err_t oidp_client_token_request(oidp_token_t **t, const oidp_client_t **client,
+                                     oidp_db_t **db, request_rec *r,
+                                     const struct oidp_cfg_t *c, int allow_public,
+                                     const char **desc);
+
 /* The pure part: does this secret match the stored hash (constant time)? */
 int oidp_client_secret_ok(apr_pool_t *p, const oidp_client_t *c, const char *secret);
 

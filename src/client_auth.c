@@ -8,6 +8,7 @@
 
 #include "oidc_idp.h"
 #include "oidp_client_auth.h"
+#include "oidp_config.h"
 #include "oidp_form.h"
 #include "oidp_http.h"
 #include "oidp_store_dbd.h"
@@ -86,5 +87,46 @@ oidp_err_t oidp_client_authenticate(const oidp_client_t **client, request_rec *r
         return OIDP_ERR_INVALID_CLIENT;
     }
     *client = c;
+    return OIDP_OK;
+}
+
+oidp_err_t oidp_client_token_request(oidp_token_t **t, const oidp_client_t **client,
+                                     oidp_db_t **db, request_rec *r, const oidp_cfg_t *c,
+                                     int allow_public, const char **desc)
+{
+    apr_hash_t *params;
+    const char *token, *err = NULL;
+    apr_status_t rv;
+    oidp_err_t e;
+
+    *t = NULL;
+    e = oidp_http_body_params(&params, r, c, desc);
+    if (e != OIDP_OK) {
+        return e;
+    }
+    *db = oidp_store_acquire(r);
+    if (!*db) {
+        *desc = "the store is unavailable";
+        return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
+    }
+    e = oidp_client_authenticate(client, r, *db, params, allow_public, desc);
+    if (e != OIDP_OK) {
+        return e;
+    }
+    token = oidp_param(params, "token");
+    if (!token) {
+        *desc = "token is missing";
+        return OIDP_ERR_INVALID_REQUEST;
+    }
+    rv = oidp_store_token_get(t, r->pool, *db, oidp_util_sha256_hex(r->pool, token, strlen(token)),
+                              &err);
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        oidp_store_log(r, "token lookup", err);
+        *desc = "the store is unavailable";
+        return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
+    }
+    if (*t && strcmp((*t)->issuer, c->issuer) != 0) {
+        *t = NULL; /* another issuer's token is unknown here */
+    }
     return OIDP_OK;
 }

@@ -15,9 +15,9 @@
 #include "oidp_tokens.h"
 #include "oidp_util.h"
 
-static int token_active(const oidp_token_t *t, const char *issuer, apr_int64_t now)
+static int token_active(const oidp_token_t *t, apr_int64_t now)
 {
-    if (t->revoked || t->expires_at <= now || !t->issuer || strcmp(t->issuer, issuer) != 0) {
+    if (t->revoked || t->expires_at <= now) {
         return 0;
     }
     /* a user token needs its user, still enabled */
@@ -34,39 +34,18 @@ static int respond(request_rec *r, json_t *j)
 
 int oidp_introspect_handle(request_rec *r, const oidp_cfg_t *c)
 {
-    apr_hash_t *params;
     const oidp_client_t *client;
     oidp_token_t *t = NULL;
     oidp_db_t *db;
-    const char *token, *desc = NULL, *err = NULL;
+    const char *desc = NULL;
     oidp_err_t e;
-    apr_status_t rv;
     json_t *j;
 
-    e = oidp_http_body_params(&params, r, c, &desc);
+    e = oidp_client_token_request(&t, &client, &db, r, c, 0, &desc);
     if (e != OIDP_OK) {
         return oidp_error_json(r, e, desc);
     }
-    db = oidp_store_acquire(r);
-    if (!db) {
-        return oidp_error_json(r, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the store is unavailable");
-    }
-    e = oidp_client_authenticate(&client, r, db, params, 0, &desc);
-    if (e != OIDP_OK) {
-        return oidp_error_json(r, e, desc);
-    }
-    token = oidp_param(params, "token");
-    if (!token) {
-        return oidp_error_json(r, OIDP_ERR_INVALID_REQUEST, "token is missing");
-    }
-    /* token_type_hint is only a hint (RFC 7662 2.1): one lookup finds both kinds */
-    rv = oidp_store_token_get(&t, r->pool, db, oidp_util_sha256_hex(r->pool, token, strlen(token)),
-                              &err);
-    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
-        oidp_store_log(r, "token lookup", err);
-        return oidp_error_json(r, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the store is unavailable");
-    }
-    if (!t || !token_active(t, c->issuer, oidp_util_now())) {
+    if (!t || !token_active(t, oidp_util_now())) {
         return respond(r, json_pack("{s:b}", "active", 0));
     }
     j = json_pack("{s:b, s:s, s:s, s:s, s:I, s:I}", "active", 1, "client_id", t->client_id, "sub",

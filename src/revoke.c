@@ -15,41 +15,22 @@
 
 int oidp_revoke_handle(request_rec *r, const oidp_cfg_t *c)
 {
-    apr_hash_t *params;
     const oidp_client_t *client;
     oidp_token_t *t = NULL;
     oidp_db_t *db;
-    const char *token, *desc = NULL, *err = NULL;
+    const char *desc = NULL, *err = NULL;
+    apr_status_t rv = APR_SUCCESS;
     oidp_err_t e;
-    apr_status_t rv;
 
-    e = oidp_http_body_params(&params, r, c, &desc);
+    e = oidp_client_token_request(&t, &client, &db, r, c, 1, &desc);
     if (e != OIDP_OK) {
         return oidp_error_json(r, e, desc);
     }
-    db = oidp_store_acquire(r);
-    if (!db) {
-        return oidp_error_json(r, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the store is unavailable");
-    }
-    e = oidp_client_authenticate(&client, r, db, params, 1, &desc);
-    if (e != OIDP_OK) {
-        return oidp_error_json(r, e, desc);
-    }
-    token = oidp_param(params, "token");
-    if (!token) {
-        return oidp_error_json(r, OIDP_ERR_INVALID_REQUEST, "token is missing");
-    }
-    rv = oidp_store_token_get(&t, r->pool, db, oidp_util_sha256_hex(r->pool, token, strlen(token)),
-                              &err);
-    if (rv == APR_SUCCESS && strcmp(t->issuer, c->issuer) != 0) {
-        rv = APR_NOTFOUND; /* another issuer's token is unknown here */
-        t = NULL;
-    }
-    if (rv == APR_SUCCESS && strcmp(t->client_id, client->client_id) != 0) {
+    if (t && strcmp(t->client_id, client->client_id) != 0) {
         return oidp_error_json(r, OIDP_ERR_UNAUTHORIZED_CLIENT,
                                "the token was not issued to this client");
     }
-    if (rv == APR_SUCCESS && !t->revoked) {
+    if (t && !t->revoked) {
         rv = strcmp(t->kind, OIDP_TOKEN_REFRESH) == 0 && t->grant_id
                  ? oidp_store_token_revoke_grant(r->pool, db, t->grant_id, &err)
                  : oidp_store_token_revoke(r->pool, db, t->token_hash, &err);

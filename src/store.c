@@ -223,6 +223,30 @@ static const char *i64s(apr_pool_t *p, apr_int64_t v)
     return apr_psprintf(p, "%" APR_INT64_T_FMT, v);
 }
 
+/* Maps a result row to a struct. */
+typedef void *row_fn(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row);
+
+/* Runs a select and maps its first row; the rest is drained so that the
+ * driver releases the statement. APR_NOTFOUND when there is no row. */
+static apr_status_t select_one(void **out, apr_pool_t *p, oidp_db_t *db, oidp_stmt_e id,
+                               int nargs, const char **args, row_fn *fn, const char **err)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    apr_status_t rv = run_select(&res, p, db, id, nargs, args, err);
+
+    *out = NULL;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        if (!*out) {
+            *out = fn(p, db, row);
+        }
+    }
+    return *out ? APR_SUCCESS : APR_NOTFOUND;
+}
+
 /* ------------------------------------------------------------------ */
 /* clients */
 
@@ -408,26 +432,19 @@ static oidp_user_t *user_from_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *r
     return u;
 }
 
+static void *user_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
+{
+    return user_from_row(p, db, row, 0);
+}
+
 apr_status_t oidp_store_user_get(oidp_user_t **u, apr_pool_t *p, oidp_db_t *db,
                                  const char *username, const char *id, const char **err)
 {
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
     const char *args[1] = {username ? username : id};
-    oidp_stmt_e st = username ? OIDP_STMT_USER_GET_BY_NAME : OIDP_STMT_USER_GET_BY_ID;
-    apr_status_t rv = run_select(&res, p, db, st, 1, args, err);
 
-    *u = NULL;
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    /* drain to the end so that the driver releases the statement */
-    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
-        if (!*u) {
-            *u = user_from_row(p, db, row, 0);
-        }
-    }
-    return *u ? APR_SUCCESS : APR_NOTFOUND;
+    return select_one((void **)u, p, db,
+                      username ? OIDP_STMT_USER_GET_BY_NAME : OIDP_STMT_USER_GET_BY_ID, 1, args,
+                      user_row, err);
 }
 
 apr_status_t oidp_store_user_list(apr_array_header_t **users, apr_pool_t *p, oidp_db_t *db,
@@ -492,7 +509,7 @@ apr_status_t oidp_store_token_insert(apr_pool_t *p, oidp_db_t *db, const oidp_to
     return run_query(NULL, p, db, OIDP_STMT_TOKEN_INSERT, 14, args, err);
 }
 
-static oidp_token_t *token_from_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
+static void *token_from_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
 {
     oidp_token_t *k = apr_pcalloc(p, sizeof(*k));
 
@@ -517,50 +534,35 @@ static oidp_token_t *token_from_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t 
     return k;
 }
 
+/* A token with the state of its grant, its client's dialect and its user. */
+static void *token_full_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
+{
+    oidp_token_t *t = token_from_row(p, db, row);
+
+    if (raw(db, row, TOKEN_NCOLS)) {
+        t->revoked++; /* its grant was revoked as a whole */
+    }
+    t->client_dialect = col(p, db, row, TOKEN_NCOLS + 1);
+    t->user = user_from_row(p, db, row, TOKEN_NCOLS + 2);
+    return t;
+}
+
 apr_status_t oidp_store_token_get(oidp_token_t **t, apr_pool_t *p, oidp_db_t *db,
                                   const char *token_hash, const char **err)
 {
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
     const char *args[1] = {token_hash};
-    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_TOKEN_GET, 1, args, err);
 
-    *t = NULL;
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
-        if (!*t) {
-            *t = token_from_row(p, db, row);
-            if (raw(db, row, TOKEN_NCOLS)) {
-                (*t)->revoked++; /* its grant was revoked as a whole */
-            }
-            (*t)->client_dialect = col(p, db, row, TOKEN_NCOLS + 1);
-            (*t)->user = user_from_row(p, db, row, TOKEN_NCOLS + 2);
-        }
-    }
-    return *t ? APR_SUCCESS : APR_NOTFOUND;
+    return select_one((void **)t, p, db, OIDP_STMT_TOKEN_GET, 1, args, token_full_row, err);
 }
 
 apr_status_t oidp_store_token_redeem(oidp_token_t **t, apr_pool_t *p, oidp_db_t *db,
                                      const char *token_hash, const char *client_id,
                                      const char *issuer, const char **err)
 {
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
     const char *args[3] = {token_hash, client_id, issuer};
-    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_TOKEN_REDEEM, 3, args, err);
 
-    *t = NULL;
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
-        if (!*t) {
-            *t = token_from_row(p, db, row);
-        }
-    }
-    return *t ? APR_SUCCESS : APR_NOTFOUND;
+    return select_one((void **)t, p, db, OIDP_STMT_TOKEN_REDEEM, 3, args,
+                      token_from_row, err);
 }
 
 apr_status_t oidp_store_token_revoke(apr_pool_t *p, oidp_db_t *db, const char *token_hash,
@@ -617,43 +619,35 @@ apr_status_t oidp_store_code_insert(apr_pool_t *p, oidp_db_t *db, const oidp_cod
     return run_query(NULL, p, db, OIDP_STMT_CODE_INSERT, 15, args, err);
 }
 
+static void *code_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
+{
+    oidp_code_t *k = apr_pcalloc(p, sizeof(*k));
+
+    k->code_hash = col(p, db, row, 0);
+    k->issuer = col(p, db, row, 1);
+    k->client_id = col(p, db, row, 2);
+    k->user_id = col(p, db, row, 3);
+    k->redirect_uri = col(p, db, row, 4);
+    k->scope = col(p, db, row, 5);
+    k->nonce = col(p, db, row, 6);
+    k->code_challenge = col(p, db, row, 7);
+    k->code_challenge_method = col(p, db, row, 8);
+    k->claims = col(p, db, row, 9);
+    k->auth_time = col_int(db, row, 10);
+    k->sid = col(p, db, row, 11);
+    k->grant_id = col(p, db, row, 12);
+    k->created_at = col_int(db, row, 13);
+    k->expires_at = col_int(db, row, 14);
+    k->used = (int)col_int(db, row, 15);
+    return k;
+}
+
 apr_status_t oidp_store_code_redeem(oidp_code_t **c, apr_pool_t *p, oidp_db_t *db,
                                     const char *code_hash, const char *issuer, const char **err)
 {
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
     const char *args[2] = {code_hash, issuer};
-    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_CODE_REDEEM, 2, args, err);
 
-    *c = NULL;
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
-        oidp_code_t *k;
-        if (*c) {
-            continue;
-        }
-        k = apr_pcalloc(p, sizeof(*k));
-        k->code_hash = col(p, db, row, 0);
-        k->issuer = col(p, db, row, 1);
-        k->client_id = col(p, db, row, 2);
-        k->user_id = col(p, db, row, 3);
-        k->redirect_uri = col(p, db, row, 4);
-        k->scope = col(p, db, row, 5);
-        k->nonce = col(p, db, row, 6);
-        k->code_challenge = col(p, db, row, 7);
-        k->code_challenge_method = col(p, db, row, 8);
-        k->claims = col(p, db, row, 9);
-        k->auth_time = col_int(db, row, 10);
-        k->sid = col(p, db, row, 11);
-        k->grant_id = col(p, db, row, 12);
-        k->created_at = col_int(db, row, 13);
-        k->expires_at = col_int(db, row, 14);
-        k->used = (int)col_int(db, row, 15);
-        *c = k;
-    }
-    return *c ? APR_SUCCESS : APR_NOTFOUND;
+    return select_one((void **)c, p, db, OIDP_STMT_CODE_REDEEM, 2, args, code_row, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -668,34 +662,26 @@ apr_status_t oidp_store_session_insert(apr_pool_t *p, oidp_db_t *db, const oidp_
     return run_query(NULL, p, db, OIDP_STMT_SESSION_INSERT, 6, args, err);
 }
 
+static void *session_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
+{
+    oidp_session_t *k = apr_pcalloc(p, sizeof(*k));
+
+    k->sid = col(p, db, row, 0);
+    k->user_id = col(p, db, row, 1);
+    k->auth_time = col_int(db, row, 2);
+    k->created_at = col_int(db, row, 3);
+    k->expires_at = col_int(db, row, 4);
+    k->ended = col_flag(db, row, 5);
+    k->user = user_from_row(p, db, row, 6);
+    return k;
+}
+
 apr_status_t oidp_store_session_get(oidp_session_t **s, apr_pool_t *p, oidp_db_t *db,
                                     const char *sid, const char *issuer, const char **err)
 {
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
     const char *args[2] = {sid, issuer};
-    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_SESSION_GET, 2, args, err);
 
-    *s = NULL;
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
-        oidp_session_t *k;
-        if (*s) {
-            continue;
-        }
-        k = apr_pcalloc(p, sizeof(*k));
-        k->sid = col(p, db, row, 0);
-        k->user_id = col(p, db, row, 1);
-        k->auth_time = col_int(db, row, 2);
-        k->created_at = col_int(db, row, 3);
-        k->expires_at = col_int(db, row, 4);
-        k->ended = col_flag(db, row, 5);
-        k->user = user_from_row(p, db, row, 6);
-        *s = k;
-    }
-    return *s ? APR_SUCCESS : APR_NOTFOUND;
+    return select_one((void **)s, p, db, OIDP_STMT_SESSION_GET, 2, args, session_row, err);
 }
 
 apr_status_t oidp_store_session_end(apr_pool_t *p, oidp_db_t *db, const char *sid,
@@ -705,24 +691,20 @@ apr_status_t oidp_store_session_end(apr_pool_t *p, oidp_db_t *db, const char *si
     return run_query(NULL, p, db, OIDP_STMT_SESSION_END, 1, args, err);
 }
 
+static void *text_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
+{
+    const char *v = col(p, db, row, 0);
+    return (void *)(v ? v : "");
+}
+
 apr_status_t oidp_store_consent_get(const char **scope, apr_pool_t *p, oidp_db_t *db,
                                     const char *user_id, const char *client_id, const char **err)
 {
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
     const char *args[2] = {user_id, client_id};
-    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_CONSENT_GET, 2, args, err);
+    apr_status_t rv = select_one((void **)scope, p, db, OIDP_STMT_CONSENT_GET, 2, args, text_row,
+                                 err);
 
-    *scope = NULL;
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
-        if (!*scope) {
-            *scope = col(p, db, row, 0);
-        }
-    }
-    return APR_SUCCESS;
+    return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
 }
 
 apr_status_t oidp_store_consent_put(apr_pool_t *p, oidp_db_t *db, const char *user_id,

@@ -91,9 +91,8 @@ sqlite3)
     cat >"$STATE/dbd.conf" <<EOF
 DBDriver sqlite3
 DBDParams "$STATE/db/idp.db"
-DBDInitSQL "PRAGMA busy_timeout = 5000"
-DBDInitSQL "PRAGMA journal_mode = WAL"
 DBDInitSQL "PRAGMA synchronous = NORMAL"
+DBDInitSQL "PRAGMA busy_timeout = 5000"
 EOF
     ;;
 pgsql)

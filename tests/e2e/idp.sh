@@ -75,9 +75,9 @@ sqlite)
     [ "$(id -u)" = 0 ] && chown www-data:www-data "$state/db"
     driver=sqlite3
     params="$state/db/idp.db"
-    dbinit='DBDInitSQL "PRAGMA busy_timeout = 5000"
-DBDInitSQL "PRAGMA journal_mode = WAL"
-DBDInitSQL "PRAGMA synchronous = NORMAL"'
+    # order matters: see conf/httpd-run.conf.in
+    dbinit='DBDInitSQL "PRAGMA synchronous = NORMAL"
+DBDInitSQL "PRAGMA busy_timeout = 5000"'
     admin_db="sqlite3:$params"
     "$TOP/build/oidc-idp-admin" --db "$admin_db" init >/dev/null
     ;;
