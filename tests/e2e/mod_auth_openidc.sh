@@ -27,15 +27,8 @@ MOD_AUTH_OPENIDC=/usr/lib/apache2/modules/mod_auth_openidc.so
 PYTHON=${PYTHON:-/usr/bin/python3}
 export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ in the tree
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $1"; }
-finish() {
-    echo "E2E mod_auth_openidc: $passed passed, $failed failed"
-    [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
-}
-die() { not_ok "$1"; finish || true; exit 1; }
+E2E_NAME=mod_auth_openidc
+. "$TOP/tests/e2e/lib.sh"
 
 # What this test needs is installed by scripts/deps.sh; missing is a failure.
 missing=""

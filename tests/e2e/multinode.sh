@@ -24,15 +24,8 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 PYTHON=${PYTHON:-/usr/bin/python3}   # Debian's, with python3-requests
 export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ in the tree
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $1"; }
-finish() {
-    echo "E2E multinode: $passed passed, $failed failed"
-    [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
-}
-die() { not_ok "$1"; finish || true; exit 1; }
+E2E_NAME=multinode
+. "$TOP/tests/e2e/lib.sh"
 
 # What this test needs is installed by scripts/deps.sh; missing is a failure.
 missing=""
