@@ -18,69 +18,116 @@ DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
-CFLAGS_ALL := -std=gnu11 -O2 -g $(WARN) -fvisibility=hidden -Iinclude -I$(HTTPD_INC) \
-              $(APR_INC) $(APR_CPP) $(DEP_CFLAGS)
+BASE_FLAGS := -std=gnu11 -O2 -g $(WARN) -fvisibility=hidden $(APR_INC) $(APR_CPP) $(DEP_CFLAGS)
+# One set of flags per layer (src/README.md): a layer sees its own headers
+# and those below it, never those above; the core sees no httpd header.
+CORE_CFLAGS  := $(BASE_FLAGS) -Iinclude/core
+HTTPD_CFLAGS := $(CORE_CFLAGS) -Iinclude/httpd -I$(HTTPD_INC)
+EP_CFLAGS    := $(HTTPD_CFLAGS) -Iinclude/endpoints
 
-HEADERS    := $(wildcard include/*.h)
-SRCS       := $(wildcard src/*.c)
-# what builds without httpd: shared by the module, the admin tool and the unit tests
-PURE_SRCS  := src/jose.c src/util.c src/form.c src/store.c
+LAYERS     := core httpd endpoints
+HEADERS    := $(wildcard include/*/*.h)
+CORE_SRCS  := $(wildcard src/core/*.c)
+HTTPD_SRCS := $(wildcard src/httpd/*.c)
+EP_SRCS    := $(wildcard src/endpoints/*.c)
+SRCS       := $(CORE_SRCS) $(HTTPD_SRCS) $(EP_SRCS)
+TOOL_SRCS  := $(wildcard tools/*.c)
 
 B          := build
 comma      := ,
 
-.PHONY: all module admin check test run bench fuzz deps-build deps-test clean distclean install
+.PHONY: all module admin objects check test run bench fuzz deps-build deps-test clean distclean install
 
 all: module admin
 
 module: $(B)/mod_oidc_idp.so
 admin: $(B)/oidc-idp-admin
 
-# The module is compiled and linked by apxs (libtool); objects land in build/apxs.
+# The module is compiled and linked by apxs (libtool) from a copy of the
+# tree in build/apxs (its objects land there, folders kept).
 $(B)/mod_oidc_idp.so: mod_oidc_idp.c $(SRCS) $(HEADERS) Makefile
-	@mkdir -p $(B)/apxs/src
-	cp mod_oidc_idp.c $(B)/apxs/ && cp $(SRCS) $(B)/apxs/src/
+	@rm -rf $(B)/apxs/src && mkdir -p $(B)/apxs
+	cp mod_oidc_idp.c $(B)/apxs/ && cp -r src $(B)/apxs/ && rm -f $(B)/apxs/src/README.md
 	cd $(B)/apxs && $(APXS) -c -o mod_oidc_idp.la \
-	    $(addprefix -Wc$(comma),$(WARN) -std=gnu11 -fvisibility=hidden) -I$(CURDIR)/include \
-	    $(DEP_CFLAGS) mod_oidc_idp.c $(addprefix src/,$(notdir $(SRCS))) $(DEP_LIBS) > build.log 2>&1 || (grep -E -A3 "error:|warning:|undefined" build.log; false)
+	    $(addprefix -Wc$(comma),$(WARN) -std=gnu11 -fvisibility=hidden) \
+	    $(addprefix -I$(CURDIR)/include/,$(LAYERS)) \
+	    $(DEP_CFLAGS) mod_oidc_idp.c $(SRCS) $(DEP_LIBS) > build.log 2>&1 || (grep -E -A3 "error:|warning:|undefined" build.log; false)
 	# a new file renamed into place: a running httpd keeps its mapping of the old one
 	cp $(B)/apxs/.libs/mod_oidc_idp.so $@.tmp && mv -f $@.tmp $@
 	@nm -D --defined-only $@ | awk '$$2 ~ /[TDB]/ {print $$3}' | grep -v '^oidc_idp_module$$' \
 	    | grep -v '^_' | sed 's/^/exported symbol: /' | (! grep .) || (echo "only oidc_idp_module may be exported" && false)
 
-# The schema files, embedded into the admin tool.
+# The schema files, embedded into the admin tool and the core.
 $(B)/schema.c: conf/schema.sqlite3.sql conf/schema.pgsql.sql scripts/embed-sql.sh
 	@mkdir -p $(B)
 	sh scripts/embed-sql.sh conf/schema.sqlite3.sql conf/schema.pgsql.sql > $@
 
-$(B)/oidc-idp-admin: $(wildcard tools/*.c tools/*.h) $(PURE_SRCS) $(B)/schema.c $(HEADERS)
-	$(CC) $(CFLAGS_ALL) -Itools -o $@ $(wildcard tools/*.c) $(PURE_SRCS) $(B)/schema.c \
-	    $(APR_LIBS) $(DEP_LIBS)
+# Every source compiled once per layer into build/obj/<layer>/ with that
+# layer's flags: the unit tests, the admin tool and the source checks
+# (tests/check_sources.sh reads these objects' symbols) use them.
+CORE_OBJS  := $(patsubst src/%.c,$(B)/obj/%.o,$(CORE_SRCS)) $(B)/obj/core/schema.o
+HTTPD_OBJS := $(patsubst src/%.c,$(B)/obj/%.o,$(HTTPD_SRCS))
+EP_OBJS    := $(patsubst src/%.c,$(B)/obj/%.o,$(EP_SRCS))
+TOOL_OBJS  := $(patsubst tools/%.c,$(B)/obj/tools/%.o,$(TOOL_SRCS))
+
+$(B)/obj/core/%.o: src/core/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CFLAGS) -c -o $@ $<
+
+$(B)/obj/core/schema.o: $(B)/schema.c include/core/oidp_schema.h
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CFLAGS) -c -o $@ $<
+
+$(B)/obj/httpd/%.o: src/httpd/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(HTTPD_CFLAGS) -c -o $@ $<
+
+$(B)/obj/endpoints/%.o: src/endpoints/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(EP_CFLAGS) -c -o $@ $<
+
+$(B)/obj/tools/%.o: tools/%.c $(wildcard tools/*.h) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CFLAGS) -Itools -c -o $@ $<
+
+$(B)/obj/front/mod_oidc_idp.o: mod_oidc_idp.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(EP_CFLAGS) -c -o $@ $<
+
+objects: $(CORE_OBJS) $(HTTPD_OBJS) $(EP_OBJS) $(TOOL_OBJS) $(B)/obj/front/mod_oidc_idp.o
+
+$(B)/libcore.a: $(CORE_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/liboidp.a: $(CORE_OBJS) $(HTTPD_OBJS) $(EP_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+# The admin tool is httpd-free: its own files and the core.
+$(B)/oidc-idp-admin: $(TOOL_OBJS) $(B)/libcore.a
+	$(CC) -o $@ $(TOOL_OBJS) $(B)/libcore.a $(APR_LIBS) $(DEP_LIBS)
 
 # ---------------------------------------------------------------- tests
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/test_*.c))
+# tests/unit/core/test_*.c test the core with no httpd header at all
+# (CORE_CFLAGS, linked against the core only); tests/unit/httpd/test_*.c
+# test the httpd glue, with tests/unit/stub.c standing in for the ap_*
+# functions of httpd those objects call (mod_auth_openidc's test/stub.c
+# pattern). The linker takes from the archives only the objects a test
+# reaches.
+UNIT_CORE  := $(patsubst tests/unit/core/%.c,$(B)/unit/%,$(wildcard tests/unit/core/test_*.c))
+UNIT_HTTPD := $(patsubst tests/unit/httpd/%.c,$(B)/unit/%,$(wildcard tests/unit/httpd/test_*.c))
+UNIT_TESTS := $(UNIT_CORE) $(UNIT_HTTPD)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
-# Unit tests link an archive of every src/*.c, compiled once with the
-# module's warnings: the linker takes from it only the objects a test
-# reaches, and tests/unit/stub.c stands in for the ap_* functions of httpd
-# those objects call (mod_auth_openidc's test/stub.c pattern).
-UNIT_OBJS  := $(patsubst src/%.c,$(B)/unit/obj/%.o,$(SRCS)) $(B)/unit/obj/schema.o
-UNIT_SUPPORT := tests/unit/stub.c tests/unit/unit.c
 
-$(B)/unit/obj/%.o: src/%.c $(HEADERS)
-	@mkdir -p $(B)/unit/obj
-	$(CC) $(CFLAGS_ALL) -c -o $@ $<
-
-$(B)/unit/obj/schema.o: $(B)/schema.c
-	@mkdir -p $(B)/unit/obj
-	$(CC) $(CFLAGS_ALL) -c -o $@ $<
-
-$(B)/unit/liboidp.a: $(UNIT_OBJS)
-	rm -f $@ && ar rcs $@ $(UNIT_OBJS)
-
-$(B)/unit/test_%: tests/unit/test_%.c $(UNIT_SUPPORT) tests/unit/unit.h $(B)/unit/liboidp.a $(HEADERS)
-	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(UNIT_SUPPORT) $(B)/unit/liboidp.a \
+$(UNIT_CORE): $(B)/unit/%: tests/unit/core/%.c tests/unit/unit.c tests/unit/unit.h $(B)/libcore.a $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CFLAGS) -Itests/unit -o $@ $< tests/unit/unit.c $(B)/libcore.a \
 	    $(APR_LIBS) $(DEP_LIBS) $(CHECK_LIBS)
+
+$(UNIT_HTTPD): $(B)/unit/%: tests/unit/httpd/%.c tests/unit/unit.c tests/unit/unit_httpd.c tests/unit/stub.c \
+	    tests/unit/unit.h tests/unit/unit_httpd.h $(B)/liboidp.a $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(HTTPD_CFLAGS) -Itests/unit -o $@ $< tests/unit/unit.c tests/unit/unit_httpd.c tests/unit/stub.c \
+	    $(B)/liboidp.a $(APR_LIBS) $(DEP_LIBS) $(CHECK_LIBS)
 
 check: $(UNIT_TESTS)
 	@sh tests/run-unit.sh $(UNIT_TESTS)
@@ -92,7 +139,7 @@ deps-test:
 	@sh scripts/deps.sh test
 
 test: deps-test
-	$(MAKE) all
+	$(MAKE) all objects
 	sh tests/run-all.sh
 
 run: deps-build

@@ -25,6 +25,7 @@
 #include "oidp_config.h"
 #include "oidp_endpoints.h"
 #include "oidp_error.h"
+#include "oidp_startup.h"
 
 #define OIDP_M(m) (AP_METHOD_BIT << (m))
 #define OIDP_GET OIDP_M(M_GET)
@@ -42,7 +43,7 @@ static const oidp_route_t routes[] = {
     {"oidc-idp-jwks", OIDP_GET, 1, oidp_jwks_handle},
     {"oidc-idp-authorize", OIDP_GET | OIDP_POST, 0, oidp_authorize_handle},
     {"oidc-idp-token", OIDP_POST, 1, oidp_token_handle},
-    {"oidc-idp-refresh", OIDP_POST, 1, oidp_refresh_handle},
+    {"oidc-idp-refresh", OIDP_POST, 1, oidp_token_refresh_handle},
     {"oidc-idp-userinfo", OIDP_GET | OIDP_POST, 1, oidp_userinfo_handle},
     {"oidc-idp-account", OIDP_GET, 1, oidp_account_handle},
     {"oidc-idp-introspect", OIDP_POST, 0, oidp_introspect_handle},
@@ -113,14 +114,14 @@ static int oidp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
                             server_rec *s)
 {
     (void)plog;
-    return oidp_cfg_post_config(pconf, ptemp, s);
+    return oidp_startup_post_config(pconf, ptemp, s);
 }
 
 /* apachectl configtest: post_config does not run, so the checks that need
  * the whole configuration run here too. */
 static void oidp_test_config(apr_pool_t *pconf, server_rec *s)
 {
-    const char *err = oidp_cfg_check(pconf, s);
+    const char *err = oidp_startup_check(pconf, s);
 
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, OIDP_LOGNO(00009) "%s", err);

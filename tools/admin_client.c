@@ -10,6 +10,8 @@
 
 #include "admin.h"
 #include "oidp_util.h"
+#include "oidp_json.h"
+#include "oidp_scope.h"
 
 static const char *const known_grants[] = {"authorization_code", "refresh_token",
                                            "client_credentials", NULL};
@@ -198,7 +200,7 @@ static int client_options(admin_t *a, oidp_client_t *c, int argc, const char *co
             c->id_token_alg = v;
         }
     }
-    if (strcmp(c->auth_method, "none") == 0 && oidp_word_in(c->grant_types, "client_credentials")) {
+    if (strcmp(c->auth_method, "none") == 0 && oidp_util_word_in(c->grant_types, "client_credentials")) {
         return admin_fail(EX_USAGE, "a public client cannot use client_credentials");
     }
     if (redirects) {

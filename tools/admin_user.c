@@ -12,6 +12,7 @@
 
 #include "admin.h"
 #include "oidp_util.h"
+#include "oidp_json.h"
 
 #define BCRYPT_COST 10
 

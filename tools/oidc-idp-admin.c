@@ -17,6 +17,7 @@
 #include <apr_strings.h>
 
 #include "admin.h"
+#include "oidp_schema.h"
 #include "oidp_util.h"
 
 static const char usage[] =
@@ -193,7 +194,7 @@ static int db_open(admin_t *a, const char *spec)
     }
     a->driver_name = apr_pstrmemdup(a->pool, spec, (apr_size_t)(colon - spec));
     a->params = colon + 1;
-    if (!oidp_store_schema(a->driver_name)) {
+    if (!oidp_schema_sql(a->driver_name)) {
         return admin_fail(EX_USAGE, "unsupported driver '%s' (sqlite3 or pgsql)", a->driver_name);
     }
     if (strcmp(a->driver_name, "sqlite3") == 0) {
@@ -242,7 +243,7 @@ static int db_prepare(admin_t *a)
  * statement per call). */
 static int cmd_init(admin_t *a)
 {
-    char *sql = apr_pstrdup(a->pool, oidp_store_schema(a->driver_name));
+    char *sql = apr_pstrdup(a->pool, oidp_schema_sql(a->driver_name));
     char *line, *last = NULL;
     apr_array_header_t *stmt = apr_array_make(a->pool, 16, sizeof(char *));
     int n;

@@ -7,6 +7,7 @@
 
 #include "fuzz.h"
 #include "oidp_jose.h"
+#include "oidp_b64url.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

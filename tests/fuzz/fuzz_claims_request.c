@@ -12,6 +12,7 @@
 #include "fuzz.h"
 #include "oidp_claims.h"
 #include "oidp_util.h"
+#include "oidp_scope.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

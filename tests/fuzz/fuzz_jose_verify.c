@@ -16,6 +16,7 @@
 
 #include "fuzz.h"
 #include "oidp_jose.h"
+#include "oidp_b64url.h"
 
 static const char rsa_pub[] =
     "-----BEGIN PUBLIC KEY-----\n"

@@ -13,6 +13,7 @@
 #include "oidp_jose.h"
 #include "oidp_pkce.h"
 #include "oidp_redirect.h"
+#include "oidp_b64url.h"
 
 #include <openssl/evp.h>
 

@@ -7,6 +7,7 @@
 
 #include "fuzz.h"
 #include "oidp_util.h"
+#include "oidp_scope.h"
 
 static int nqchar(unsigned char c)
 {

@@ -44,10 +44,10 @@ if [ ! -f "$rt" ]; then
 fi
 
 # the code under test: the pure parsers and what they call
-SRCS="src/form.c src/util.c src/jose.c src/claims.c src/redirect.c src/pkce.c"
+SRCS="src/core/form.c src/core/util.c src/core/b64url.c src/core/json.c src/core/scope.c src/core/jose.c src/core/claims.c src/core/redirect.c src/core/pkce.c"
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
     -fno-omit-frame-pointer -Wall -Wextra -Werror -Wno-unused-parameter -std=gnu11
-    -Iinclude -Itests/fuzz $(apr-1-config --includes --cppflags) $(apu-1-config --includes)
+    -Iinclude/core -Itests/fuzz $(apr-1-config --includes --cppflags) $(apu-1-config --includes)
     $(pkg-config --cflags jansson openssl)"
 LIBS="$(apr-1-config --link-ld --libs) $(apu-1-config --link-ld --libs)
     $(pkg-config --libs jansson openssl) -ldl"

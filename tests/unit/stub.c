@@ -18,7 +18,7 @@
 #include <util_filter.h>
 
 #include "oidc_idp.h"
-#include "unit.h"
+#include "unit_httpd.h"
 
 /* The module record lives in mod_oidc_idp.c, which the tests do not link:
  * index 0 of the fake module_config vectors (unit.c). */

@@ -7,19 +7,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <httpd.h>
 #include <apr_file_io.h>
 #include <apr_general.h>
 #include <apr_strings.h>
-#include <http_log.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include <apr_dbd.h>
 
-#include "oidc_idp.h"
 #include "oidp_store.h"
+#include "oidp_schema.h"
 #include "unit.h"
 
 static apr_pool_t *pool;
@@ -190,73 +188,13 @@ unsigned char *ut_b64url_decode(apr_pool_t *p, const char *s, size_t len, size_t
 }
 
 /* ------------------------------------------------------------------ */
-/* fakes */
-
-server_rec *ut_server(apr_pool_t *p, void *cfg)
-{
-    server_rec *s = apr_pcalloc(p, sizeof(*s));
-    void **vec = apr_pcalloc(p, sizeof(void *) * (oidc_idp_module.module_index + 1));
-
-    vec[oidc_idp_module.module_index] = cfg;
-    s->module_config = (ap_conf_vector_t *)vec;
-    s->process = apr_pcalloc(p, sizeof(*s->process));
-    s->process->pool = p;
-    s->process->pconf = p;
-    s->server_hostname = "unit.test";
-    s->port = 443;
-    s->log.level = APLOG_TRACE8;
-    return s;
-}
-
-request_rec *ut_request(apr_pool_t *p, server_rec *s)
-{
-    request_rec *r = apr_pcalloc(p, sizeof(*r));
-
-    r->pool = p;
-    r->server = s;
-    r->log = &s->log;
-    r->connection = apr_pcalloc(p, sizeof(*r->connection));
-    r->connection->pool = p;
-    r->connection->base_server = s;
-    r->connection->log = &s->log;
-    r->connection->bucket_alloc = apr_bucket_alloc_create(p);
-    r->headers_in = apr_table_make(p, 8);
-    r->headers_out = apr_table_make(p, 8);
-    r->err_headers_out = apr_table_make(p, 8);
-    r->subprocess_env = apr_table_make(p, 8);
-    r->notes = apr_table_make(p, 8);
-    r->method = "POST";
-    r->method_number = M_POST;
-    r->protocol = "HTTP/1.1";
-    r->proto_num = HTTP_VERSION(1, 1);
-    r->status = HTTP_OK;
-    return r;
-}
-
-cmd_parms *ut_cmd(apr_pool_t *p, server_rec *s, const char *name, void *info)
-{
-    cmd_parms *cmd = apr_pcalloc(p, sizeof(*cmd));
-    command_rec *cr = apr_pcalloc(p, sizeof(*cr));
-
-    cr->name = name;
-    cr->req_override = RSRC_CONF;
-    cmd->cmd = cr;
-    cmd->info = info;
-    cmd->pool = p;
-    cmd->temp_pool = p;
-    cmd->server = s;
-    cmd->override = RSRC_CONF;
-    return cmd;
-}
-
-/* ------------------------------------------------------------------ */
 /* SQLite through apr_dbd */
 
 /* Runs the schema statement by statement (the SQLite driver runs one per
  * call), as `oidc-idp-admin init` does. */
 static void schema_load(apr_pool_t *p, oidp_db_t *db)
 {
-    const char *schema = oidp_store_schema("sqlite3");
+    const char *schema = oidp_schema_sql("sqlite3");
     char *sql, *line, *last = NULL;
     apr_array_header_t *stmt = apr_array_make(p, 16, sizeof(char *));
     int n, statements = 0;

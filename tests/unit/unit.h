@@ -1,7 +1,8 @@
 /*
  * Shared support for the Check unit tests: the suite runner, one process
- * pool, test keys made with OpenSSL, and fakes of the httpd structures the
- * httpd-facing code reads (request_rec, server_rec, cmd_parms).
+ * pool, test keys made with OpenSSL, an SQLite database. No httpd: the
+ * tests of src/core build without httpd headers (the fakes of httpd's
+ * structures are in unit_httpd.h).
  *
  * Every tests/unit/test_<area>.c builds one Suite and ends with
  *     int main(void) { return ut_main(<area>_suite()); }
@@ -13,8 +14,6 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
-#include <httpd.h>
-#include <http_config.h>
 #include <openssl/evp.h>
 
 /* Initialises APR and OpenSSL, runs the suite (forked tests), prints Check's
@@ -41,20 +40,9 @@ char *ut_b64url(apr_pool_t *p, const unsigned char *d, size_t len);
 /* The inverse, equally independent; NULL when s is not base64url. */
 unsigned char *ut_b64url_decode(apr_pool_t *p, const char *s, size_t len, size_t *outlen);
 
-/* Fakes: a server with a module_config vector holding cfg for
- * oidc_idp_module, a request on that server, and cmd_parms for a
- * directive named name with cmd->info = info. */
-server_rec *ut_server(apr_pool_t *p, void *cfg);
-request_rec *ut_request(apr_pool_t *p, server_rec *s);
-cmd_parms *ut_cmd(apr_pool_t *p, server_rec *s, const char *name, void *info);
-
 /* A fresh SQLite database in the temporary folder with the schema of
- * oidp_store_schema("sqlite3") and every statement of the table prepared,
+ * oidp_schema_sql("sqlite3") and every statement of the table prepared,
  * as `oidc-idp-admin init` leaves it. Fails the test if anything fails. */
 struct oidp_db_t *ut_sqlite(apr_pool_t *p);
-
-/* What the stubbed ap_rwrite wrote for the current test (stub.c). */
-const char *ut_response_body(void);
-void ut_response_reset(void);
 
 #endif /* OIDP_UNIT_H */

@@ -1,0 +1,60 @@
+/*
+ * The authorization endpoint's request, shared by its three files:
+ * src/authorize.c (the flow), src/authorize_request.c (reading and
+ * validating the request) and src/authorize_pages.c (the login and consent
+ * pages). Internal to them.
+ */
+#ifndef OIDP_AUTHORIZE_H
+#define OIDP_AUTHORIZE_H
+
+#include <httpd.h>
+#include <apr_hash.h>
+#include "oidp_config.h"
+#include "oidp_error.h"
+#include "oidp_session.h"
+#include "oidp_store.h"
+
+typedef struct oidp_authz_t {
+    request_rec *r;
+    const oidp_cfg_t *c;
+    oidp_db_t *db;
+    apr_hash_t *params;
+    apr_hash_t *bad;         /* parameters that were repeated or malformed */
+    oidp_client_t *client;
+    const char *redirect_uri;
+    int mode;                /* oidp_rm_e */
+    const char *state;
+    const char *nonce;
+    apr_array_header_t *scopes;
+    const char *scope;
+    const char *claims;      /* normalised claims request, "" if none */
+    apr_array_header_t *claims_scopes;
+    const char *challenge;
+    const char *challenge_method;
+    int prompt_none, prompt_login, prompt_consent;
+    apr_int64_t max_age;     /* -1: not sent */
+    const char *hint_sub;    /* the sub of a valid id_token_hint */
+    const char *login_hint;
+    oidp_browser_t *b;
+} oidp_authz_t;
+
+/* A request parameter (NULL when absent or empty). */
+const char *oidp_authz_param(const oidp_authz_t *a, const char *name);
+
+/* src/authorize_request.c */
+/* Reads the parameters (the query of a GET, the form body of a POST). The
+ * parse error, if any, is kept for check_request: client_id and
+ * redirect_uri are judged first. */
+oidp_err_t oidp_authorize_request_read(oidp_authz_t *a, const char **desc);
+/* client_id and redirect_uri; 0 with *e and a sentence for a person when
+ * either is wrong (a page, never a redirect). */
+int oidp_authorize_request_client(oidp_authz_t *a, const char **desc, oidp_err_t *e);
+/* response_mode, then everything else; errors go back to the client. */
+oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err, const char *parse_desc,
+                                    const char **desc);
+
+/* src/authorize_pages.c */
+int oidp_authorize_pages_login(oidp_authz_t *a, const char *error, const char *username);
+int oidp_authorize_pages_consent(oidp_authz_t *a, apr_array_header_t *wanted);
+
+#endif /* OIDP_AUTHORIZE_H */

@@ -1,0 +1,91 @@
+/*
+ * Server (virtual host) configuration: one issuer per server, inherited by
+ * virtual hosts that do not set their own. Directive setters live in
+ * src/config.c; the directive table itself is in mod_oidc_idp.c.
+ */
+#ifndef OIDP_CONFIG_H
+#define OIDP_CONFIG_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include "oidp_jose.h"
+#include "oidp_metadata.h"
+#include "oidp_tpl.h"
+
+#define OIDP_UNSET -1
+
+/* Built once per server at post_config, read-only afterwards (shared by
+ * all threads without locks). */
+typedef struct oidp_runtime_t {
+    const oidp_keyset_t *keys;
+    const char *origin;                        /* scheme://host[:port] */
+    const char *endpoint_url[OIDP_EP__COUNT];  /* absolute URLs */
+    const char *discovery_json;
+    apr_size_t discovery_len;
+    const char *jwks_json;
+    apr_size_t jwks_len;
+} oidp_runtime_t;
+
+struct oidp_tpl_t;
+
+typedef struct oidp_cfg_t {
+    const char *issuer;                     /* OIDCIdPIssuer */
+    apr_array_header_t *keys;               /* OIDCIdPSigningKey: oidp_key_t *, loaded
+                                               when the directive is read */
+    int access_token_ttl;                   /* OIDCIdPAccessTokenLifetime */
+    int id_token_ttl;                       /* OIDCIdPIDTokenLifetime */
+    int refresh_token_ttl;                  /* OIDCIdPRefreshTokenLifetime */
+    int code_ttl;                           /* OIDCIdPCodeLifetime */
+    int session_ttl;                        /* OIDCIdPSessionLifetime */
+    int allow_plain_pkce;                   /* OIDCIdPAllowPlainPKCE */
+    struct oidp_tpl_t *login_template;      /* OIDCIdPLoginTemplate, compiled */
+    const char *access_token_audience;      /* OIDCIdPAccessTokenAudience */
+    const char *endpoint[OIDP_EP__COUNT];   /* OIDCIdPEndpoint name path */
+    apr_off_t max_body;                     /* OIDCIdPMaxRequestBody */
+    oidp_runtime_t *rt;                     /* not merged: set at post_config */
+} oidp_cfg_t;
+
+/* Defaults, applied by the getters so that inheritance works. */
+#define OIDP_DEFAULT_ACCESS_TOKEN_TTL 3600
+#define OIDP_DEFAULT_ID_TOKEN_TTL 3600
+#define OIDP_DEFAULT_REFRESH_TOKEN_TTL 2592000
+#define OIDP_DEFAULT_CODE_TTL 60
+#define OIDP_DEFAULT_SESSION_TTL 86400
+#define OIDP_DEFAULT_MAX_BODY 65536
+#define OIDP_MAX_TTL 31536000
+
+void *oidp_cfg_server_create(apr_pool_t *p, server_rec *s);
+void *oidp_cfg_server_merge(apr_pool_t *p, void *base, void *add);
+
+const char *oidp_cmd_issuer(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *oidp_cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *oidp_cmd_lifetime(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *oidp_cmd_audience(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *oidp_cmd_endpoint(cmd_parms *cmd, void *dcfg, const char *name, const char *path);
+const char *oidp_cmd_max_body(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *oidp_cmd_login_template(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *oidp_cmd_plain_pkce(cmd_parms *cmd, void *dcfg, int on);
+
+/* cmd->info values of oidp_cmd_lifetime */
+#define OIDP_TTL_ACCESS_TOKEN ((void *)1)
+#define OIDP_TTL_ID_TOKEN ((void *)2)
+#define OIDP_TTL_REFRESH_TOKEN ((void *)3)
+#define OIDP_TTL_CODE ((void *)4)
+#define OIDP_TTL_SESSION ((void *)5)
+
+const char *oidp_cfg_endpoint_name(oidp_endpoint_e ep);
+const char *oidp_cfg_endpoint_path(const oidp_cfg_t *c, oidp_endpoint_e ep);
+int oidp_cfg_access_token_ttl(const oidp_cfg_t *c);
+int oidp_cfg_id_token_ttl(const oidp_cfg_t *c);
+int oidp_cfg_refresh_token_ttl(const oidp_cfg_t *c);
+int oidp_cfg_code_ttl(const oidp_cfg_t *c);
+int oidp_cfg_session_ttl(const oidp_cfg_t *c);
+int oidp_cfg_allow_plain_pkce(const oidp_cfg_t *c);
+apr_off_t oidp_cfg_max_body(const oidp_cfg_t *c);
+
+/* Validates an issuer identifier (OIDC Discovery 3, RFC 8414 2): https URL
+ * with a host and no query or fragment; http is accepted only for a loopback
+ * host. Returns NULL or a static reason. Pure. */
+const char *oidp_cfg_check_issuer(apr_pool_t *p, const char *issuer, const char **origin);
+
+#endif /* OIDP_CONFIG_H */

@@ -1,0 +1,21 @@
+/*
+ * Start-up checks and the per-server runtime (src/httpd/startup.c), called
+ * by the hooks of mod_oidc_idp.c.
+ */
+#ifndef OIDP_STARTUP_H
+#define OIDP_STARTUP_H
+
+#include <httpd.h>
+
+/* Checks what single directives cannot: an issuer needs a signing key with
+ * RS256, keys need an issuer, mod_dbd must be loaded. Returns NULL or one
+ * sentence naming the server. Used by test_config (apachectl configtest) and
+ * post_config. */
+const char *oidp_startup_check(apr_pool_t *p, server_rec *s);
+
+/* post_config: builds each IdP server's runtime (keys, endpoint URLs, the
+ * JWKS and the discovery document). The SQL statements are registered
+ * with mod_dbd earlier, by OIDCIdPIssuer (src/httpd/config.c). */
+int oidp_startup_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
+
+#endif /* OIDP_STARTUP_H */

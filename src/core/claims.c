@@ -1,0 +1,297 @@
+/*
+ * Claims by scope, by request and by dialect.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_time.h>
+
+#include "oidp_claims.h"
+#include "oidp_util.h"
+#include "oidp_json.h"
+#include "oidp_scope.h"
+
+typedef enum { C_STR, C_BOOL, C_TIME, C_ADDRESS, C_GROUPS, C_USERNAME } ckind_e;
+
+typedef struct claim_def_t {
+    const char *name;
+    const char *scope;
+    ckind_e kind;
+    size_t off; /* offset of the value in oidp_user_t (unused for C_ADDRESS, C_USERNAME) */
+    size_t dep; /* C_BOOL: the string it qualifies (email, phone_number) */
+} claim_def_t;
+
+#define U(f) offsetof(oidp_user_t, f)
+
+/* OIDC Core 5.1 and 5.4; groups is not standard and goes with profile. */
+static const claim_def_t standard[] = {
+    {"name", "profile", C_STR, U(name), 0},
+    {"given_name", "profile", C_STR, U(given_name), 0},
+    {"family_name", "profile", C_STR, U(family_name), 0},
+    {"preferred_username", "profile", C_USERNAME, 0, 0},
+    {"picture", "profile", C_STR, U(picture), 0},
+    {"locale", "profile", C_STR, U(locale), 0},
+    {"updated_at", "profile", C_TIME, U(updated_at), 0},
+    {"groups", "profile", C_GROUPS, U(groups), 0},
+    {"email", "email", C_STR, U(email), 0},
+    {"email_verified", "email", C_BOOL, U(email_verified), U(email)},
+    {"phone_number", "phone", C_STR, U(phone_number), 0},
+    {"phone_number_verified", "phone", C_BOOL, U(phone_number_verified), U(phone_number)},
+    {"address", "address", C_ADDRESS, 0, 0},
+};
+
+/* Casdoor's names (casdoor.md 4): name is the username there. */
+static const claim_def_t casdoor[] = {
+    {"name", "profile", C_USERNAME, 0, 0},
+    {"preferred_username", "profile", C_USERNAME, 0, 0},
+    {"displayName", "profile", C_STR, U(name), 0},
+    {"display_name", "profile", C_STR, U(name), 0},
+    {"firstName", "profile", C_STR, U(given_name), 0},
+    {"lastName", "profile", C_STR, U(family_name), 0},
+    {"avatar", "profile", C_STR, U(picture), 0},
+    {"groups", "profile", C_GROUPS, U(groups), 0},
+    {"email", "email", C_STR, U(email), 0},
+    {"email_verified", "email", C_BOOL, U(email_verified), U(email)},
+    {"phone", "phone", C_STR, U(phone_number), 0},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *str_at(const oidp_user_t *u, size_t off)
+{
+    return *(const char *const *)((const char *)u + off);
+}
+
+static json_t *address_of(const oidp_user_t *u)
+{
+    json_t *a = json_object();
+    const struct {
+        const char *k;
+        const char *v;
+    } f[] = {{"formatted", u->address_formatted},  {"street_address", u->address_street},
+             {"locality", u->address_locality},    {"region", u->address_region},
+             {"postal_code", u->address_postal_code}, {"country", u->address_country}};
+    size_t i;
+
+    for (i = 0; i < COUNT(f); i++) {
+        if (f[i].v && *f[i].v) {
+            json_object_set_new(a, f[i].k, json_string(f[i].v));
+        }
+    }
+    if (json_object_size(a) == 0) {
+        json_decref(a);
+        return NULL;
+    }
+    return a;
+}
+
+static json_t *groups_of(const char *text)
+{
+    json_t *g = text ? json_loads(text, 0, NULL) : NULL;
+    json_t *out;
+    size_t i;
+
+    if (!json_is_array(g) || json_array_size(g) == 0) {
+        json_decref(g);
+        return NULL;
+    }
+    out = json_array();
+    for (i = 0; i < json_array_size(g); i++) {
+        json_t *v = json_array_get(g, i);
+        if (json_is_string(v) && json_string_length(v) > 0) {
+            json_array_append(out, v);
+        }
+    }
+    json_decref(g);
+    return out;
+}
+
+/* The value of a claim for a user, or NULL when it is empty. */
+static json_t *claim_value(const claim_def_t *d, const oidp_user_t *u)
+{
+    const char *s;
+
+    switch (d->kind) {
+    case C_STR:
+        s = str_at(u, d->off);
+        return s && *s ? json_string(s) : NULL;
+    case C_USERNAME:
+        return u->username && *u->username ? json_string(u->username) : NULL;
+    case C_BOOL:
+        s = str_at(u, d->dep);
+        return s && *s ? json_boolean(*(const int *)((const char *)u + d->off)) : NULL;
+    case C_TIME:
+        return u->updated_at > 0 ? json_integer(u->updated_at) : NULL;
+    case C_ADDRESS:
+        return address_of(u);
+    case C_GROUPS:
+        return groups_of(u->groups);
+    }
+    return NULL;
+}
+
+static const claim_def_t *find(const claim_def_t *defs, size_t n, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(defs[i].name, name) == 0) {
+            return &defs[i];
+        }
+    }
+    return NULL;
+}
+
+static void add_set(json_t *j, const claim_def_t *defs, size_t n, const oidp_user_t *u,
+                    const apr_array_header_t *scopes, json_t *requested)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        json_t *v;
+        if (!oidp_scope_has(scopes, defs[i].scope)
+            && !(requested && json_object_get(requested, defs[i].name))) {
+            continue;
+        }
+        v = claim_value(&defs[i], u);
+        if (v) {
+            json_object_set_new(j, defs[i].name, v);
+        }
+    }
+}
+
+void oidp_claims_user(json_t *j, const oidp_user_t *u, const apr_array_header_t *scopes,
+                      const char *claims_request, const char *target, const char *dialect)
+{
+    json_t *req = claims_request && *claims_request ? json_loads(claims_request, 0, NULL) : NULL;
+    json_t *requested = req ? json_object_get(req, target) : NULL;
+    int id_token = strcmp(target, "id_token") == 0;
+    int cd = dialect && strcmp(dialect, OIDP_DIALECT_CASDOOR) == 0;
+
+    /* scope claims go to userinfo; the ID token gets only what was asked
+     * for by name (OIDC Core 5.4, an access token is always issued here) */
+    add_set(j, standard, COUNT(standard), u, id_token ? NULL : scopes, requested);
+    if (cd) {
+        json_object_set_new(j, "id", json_string(u->id));
+        json_object_set_new(j, "owner", json_string("built-in"));
+        add_set(j, casdoor, COUNT(casdoor), u, scopes, requested);
+    }
+    json_decref(req);
+}
+
+const char *oidp_claims_request_parse(apr_pool_t *p, const char *json,
+                                      const apr_array_header_t *allowed,
+                                      apr_array_header_t **implied, const char **err)
+{
+    json_t *in = oidp_json_bind(p, json_loads(json, JSON_REJECT_DUPLICATES, NULL));
+    json_t *out = oidp_json_bind(p, json_object());
+    static const char *const targets[] = {"userinfo", "id_token"};
+    size_t t;
+
+    *implied = apr_array_make(p, 4, sizeof(const char *));
+    if (!json_is_object(in)) {
+        *err = "claims must be a JSON object";
+        return NULL;
+    }
+    for (t = 0; t < COUNT(targets); t++) {
+        json_t *members = json_object_get(in, targets[t]), *kept = NULL, *v;
+        const char *name;
+        if (!members) {
+            continue;
+        }
+        if (!json_is_object(members)) {
+            *err = "claims members must be JSON objects";
+            return NULL;
+        }
+        json_object_foreach(members, name, v)
+        {
+            const claim_def_t *d = find(standard, COUNT(standard), name);
+            if (!json_is_null(v) && !json_is_object(v)) {
+                *err = "a claim request must be null or an object";
+                return NULL;
+            }
+            if (!d) {
+                d = find(casdoor, COUNT(casdoor), name);
+            }
+            if (!d || !oidp_scope_has(allowed, d->scope)) {
+                continue; /* unknown or not for this client: ignored (5.5) */
+            }
+            if (!kept) {
+                kept = json_object();
+                json_object_set_new(out, targets[t], kept);
+            }
+            json_object_set(kept, name, v);
+            if (!oidp_scope_has(*implied, d->scope)) {
+                APR_ARRAY_PUSH(*implied, const char *) = d->scope;
+            }
+        }
+    }
+    return json_object_size(out) ? oidp_json_dump(p, out, NULL) : "";
+}
+
+json_t *oidp_claims_id_token(const oidp_id_token_t *t)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", t->issuer, "sub", t->sub, "aud",
+                          t->aud, "exp", (json_int_t)t->exp, "iat", (json_int_t)t->iat);
+
+    if (t->auth_time) {
+        json_object_set_new(j, "auth_time", json_integer(t->auth_time));
+    }
+    if (t->nonce) {
+        json_object_set_new(j, "nonce", json_string(t->nonce));
+    }
+    if (t->at_hash) {
+        json_object_set_new(j, "at_hash", json_string(t->at_hash));
+    }
+    json_object_set_new(j, "azp", json_string(t->aud));
+    if (t->sid) {
+        json_object_set_new(j, "sid", json_string(t->sid));
+    }
+    return j;
+}
+
+static const char *rfc3339(apr_pool_t *p, apr_int64_t secs)
+{
+    apr_time_exp_t tm;
+    char buf[32];
+    apr_size_t n = 0;
+
+    apr_time_exp_gmt(&tm, apr_time_from_sec(secs));
+    apr_strftime(buf, &n, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return apr_pstrmemdup(p, buf, n);
+}
+
+json_t *oidp_claims_casdoor_user(apr_pool_t *p, const oidp_user_t *u,
+                                 const apr_array_header_t *scopes)
+{
+    int prof = oidp_scope_has(scopes, "profile");
+    int mail = oidp_scope_has(scopes, "email");
+    int tel = oidp_scope_has(scopes, "phone");
+    int addr = oidp_scope_has(scopes, "address");
+    json_t *g = groups_of(u->groups);
+    json_t *address = json_array();
+    json_t *j;
+
+    if (addr && u->address_street && *u->address_street) {
+        json_array_append_new(address, json_string(u->address_street));
+    }
+    j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, "
+                  "s:s, s:s, s:s, s:o, s:b, s:b, s:b}",
+                  "owner", "built-in", "name", u->username, "createdTime",
+                  rfc3339(p, u->created_at), "updatedTime", rfc3339(p, u->updated_at), "id", u->id,
+                  "type", "normal-user", "password", "", "displayName",
+                  prof && u->name ? u->name : "", "firstName",
+                  prof && u->given_name ? u->given_name : "", "lastName",
+                  prof && u->family_name ? u->family_name : "", "avatar",
+                  prof && u->picture ? u->picture : "", "email", mail && u->email ? u->email : "",
+                  "emailVerified", mail && u->email_verified, "phone",
+                  tel && u->phone_number ? u->phone_number : "", "address", address, "region",
+                  addr && u->address_region ? u->address_region : "", "location",
+                  addr && u->address_locality ? u->address_locality : "", "language",
+                  prof && u->locale ? u->locale : "", "groups",
+                  prof && g ? json_incref(g) : json_array(), "isAdmin", 0, "isForbidden",
+                  u->disabled, "isDeleted", 0);
+    json_decref(g);
+    return j;
+}

@@ -1,0 +1,132 @@
+/*
+ * Client authentication (RFC 6749 2.3): one method per request, the one the
+ * client registered; unknown clients and wrong secrets get the same answer.
+ */
+#include <string.h>
+
+#include <httpd.h>
+
+#include "oidc_idp.h"
+#include "oidp_client_auth.h"
+#include "oidp_config.h"
+#include "oidp_form.h"
+#include "oidp_http.h"
+#include "oidp_dbd.h"
+#include "oidp_util.h"
+
+int oidp_client_auth_secret_ok(apr_pool_t *p, const oidp_client_t *c, const char *secret)
+{
+    /* hash first so that the time taken does not depend on the client */
+    const char *h = oidp_util_sha256_hex(p, secret ? secret : "", secret ? strlen(secret) : 0);
+
+    return c && c->secret_hash && secret && oidp_util_consteq(h, c->secret_hash);
+}
+
+oidp_err_t oidp_client_auth(const oidp_client_t **client, request_rec *r, oidp_db_t *db,
+                                    apr_hash_t *params, int allow_public, const char **desc)
+{
+    const char *bid = NULL, *bsecret = NULL;
+    const char *pid = oidp_param(params, "client_id");
+    const char *psecret = oidp_param(params, "client_secret");
+    const char *id, *secret, *method, *err = NULL;
+    oidp_client_t *c = NULL;
+    apr_status_t rv = oidp_http_basic(&bid, &bsecret, r);
+
+    *client = NULL;
+    if (rv == APR_EINVAL) {
+        *desc = "malformed Basic credentials";
+        return OIDP_ERR_INVALID_CLIENT;
+    }
+    if (rv == APR_SUCCESS && psecret) {
+        *desc = "more than one client authentication method";
+        return OIDP_ERR_INVALID_REQUEST;
+    }
+    if (rv == APR_SUCCESS && pid && strcmp(pid, bid) != 0) {
+        *desc = "client_id does not match the authenticated client";
+        return OIDP_ERR_INVALID_REQUEST;
+    }
+    if (rv == APR_SUCCESS) {
+        id = bid;
+        secret = bsecret;
+        method = OIDP_AUTH_BASIC;
+    }
+    else {
+        id = pid;
+        secret = psecret;
+        method = psecret ? OIDP_AUTH_POST : OIDP_AUTH_NONE;
+    }
+    if (!id) {
+        *desc = "client authentication is required";
+        return OIDP_ERR_INVALID_CLIENT;
+    }
+
+    rv = oidp_store_client_get(&c, r->pool, db, id, &err);
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        oidp_dbd_log(r, "client lookup", err);
+        *desc = "the client store is unavailable";
+        return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
+    }
+    if (c && strcmp(c->auth_method, OIDP_AUTH_NONE) == 0) {
+        if (strcmp(method, OIDP_AUTH_NONE) != 0 || !allow_public) {
+            *desc = strcmp(method, OIDP_AUTH_NONE) != 0 ? "public clients have no secret"
+                                                        : "public clients cannot use this endpoint";
+            return OIDP_ERR_INVALID_CLIENT;
+        }
+        *client = c;
+        return OIDP_OK;
+    }
+    if (!oidp_client_auth_secret_ok(r->pool, c, secret)) {
+        *desc = "client authentication failed";
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      OIDP_LOGNO(00005) "client authentication failed for client_id '%s' (%s)",
+                      ap_escape_logitem(r->pool, id), c ? "wrong secret" : "unknown client");
+        return OIDP_ERR_INVALID_CLIENT;
+    }
+    if (strcmp(method, c->auth_method) != 0) {
+        *desc = "this client must authenticate with its registered method";
+        return OIDP_ERR_INVALID_CLIENT;
+    }
+    *client = c;
+    return OIDP_OK;
+}
+
+oidp_err_t oidp_client_auth_token_request(oidp_token_t **t, const oidp_client_t **client,
+                                     oidp_db_t **db, request_rec *r, const oidp_cfg_t *c,
+                                     int allow_public, const char **desc)
+{
+    apr_hash_t *params;
+    const char *token, *err = NULL;
+    apr_status_t rv;
+    oidp_err_t e;
+
+    *t = NULL;
+    e = oidp_http_body_params(&params, r, c, desc);
+    if (e != OIDP_OK) {
+        return e;
+    }
+    *db = oidp_dbd_acquire(r);
+    if (!*db) {
+        *desc = "the store is unavailable";
+        return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
+    }
+    e = oidp_client_auth(client, r, *db, params, allow_public, desc);
+    if (e != OIDP_OK) {
+        return e;
+    }
+    token = oidp_param(params, "token");
+    if (!token) {
+        *desc = "token is missing";
+        return OIDP_ERR_INVALID_REQUEST;
+    }
+    rv = oidp_store_token_get(t, r->pool, *db, oidp_util_sha256_hex(r->pool, token, strlen(token)),
+                              &err);
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        oidp_dbd_log(r, "token lookup", err);
+        *desc = "the store is unavailable";
+        return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
+    }
+    if (*t && strcmp((*t)->issuer, c->issuer) != 0) {
+        *t = NULL; /* another issuer's token is unknown here */
+    }
+    return OIDP_OK;
+}

@@ -1,0 +1,256 @@
+/*
+ * src/claims.c: claims by scope (OIDC Core 5.4), by request (5.5), in the
+ * standard and the Casdoor dialect; the ID token's claims; Casdoor's user.
+ */
+#include <string.h>
+
+#include "oidp_claims.h"
+#include "oidp_util.h"
+#include "unit.h"
+#include "oidp_json.h"
+#include "oidp_scope.h"
+
+static apr_pool_t *p;
+
+static void setup(void)
+{
+    apr_pool_create(&p, ut_pool());
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(p);
+}
+
+static oidp_user_t *alice(void)
+{
+    oidp_user_t *u = apr_pcalloc(p, sizeof(*u));
+
+    u->id = "0b2c6c4e-4b1f-4a55-9c1e-6d4f0d9b9a01";
+    u->username = "alice";
+    u->name = "Alice Doe";
+    u->given_name = "Alice";
+    u->family_name = "Doe";
+    u->email = "alice@example.com";
+    u->email_verified = 1;
+    u->phone_number = "+1 555 0100";
+    u->phone_number_verified = 0;
+    u->address_street = "1 Main St";
+    u->address_locality = "Springfield";
+    u->address_country = "US";
+    u->picture = "";
+    u->locale = NULL;
+    u->groups = "[\"admins\",\"\",\"dev\"]";
+    u->created_at = 1700000000;
+    u->updated_at = 1700000100;
+    return u;
+}
+
+static json_t *userinfo(const oidp_user_t *u, const char *scope, const char *claims,
+                        const char *target, const char *dialect)
+{
+    json_t *j = oidp_json_bind(p, json_object());
+
+    oidp_claims_user(j, u, oidp_scope_parse(p, scope), claims, target, dialect);
+    return j;
+}
+
+#define STR(j, k) json_string_value(json_object_get((j), (k)))
+
+START_TEST(openid_only_gives_nothing)
+{
+    json_t *j = userinfo(alice(), "openid", NULL, "userinfo", "standard");
+    ck_assert_int_eq(json_object_size(j), 0);
+}
+END_TEST
+
+START_TEST(profile_claims_and_types)
+{
+    json_t *j = userinfo(alice(), "openid profile", NULL, "userinfo", "standard");
+    json_t *g = json_object_get(j, "groups");
+
+    ck_assert_str_eq(STR(j, "name"), "Alice Doe");
+    ck_assert_str_eq(STR(j, "given_name"), "Alice");
+    ck_assert_str_eq(STR(j, "family_name"), "Doe");
+    ck_assert_str_eq(STR(j, "preferred_username"), "alice");
+    ck_assert(json_is_integer(json_object_get(j, "updated_at")));
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "updated_at")), 1700000100);
+    /* empty and missing values are never emitted, nor empty group names */
+    ck_assert_ptr_null(json_object_get(j, "picture"));
+    ck_assert_ptr_null(json_object_get(j, "locale"));
+    ck_assert(json_is_array(g));
+    ck_assert_int_eq(json_array_size(g), 2);
+    ck_assert_ptr_null(json_object_get(j, "email"));
+    ck_assert_ptr_null(json_object_get(j, "address"));
+}
+END_TEST
+
+START_TEST(email_phone_address)
+{
+    json_t *j = userinfo(alice(), "openid email phone address", NULL, "userinfo", "standard");
+    json_t *a = json_object_get(j, "address");
+
+    ck_assert_str_eq(STR(j, "email"), "alice@example.com");
+    ck_assert(json_is_true(json_object_get(j, "email_verified")));
+    ck_assert_str_eq(STR(j, "phone_number"), "+1 555 0100");
+    ck_assert(json_is_false(json_object_get(j, "phone_number_verified")));
+    ck_assert(json_is_object(a));
+    ck_assert_str_eq(STR(a, "street_address"), "1 Main St");
+    ck_assert_str_eq(STR(a, "locality"), "Springfield");
+    ck_assert_str_eq(STR(a, "country"), "US");
+    ck_assert_ptr_null(json_object_get(a, "region"));
+    ck_assert_ptr_null(json_object_get(j, "name"));
+}
+END_TEST
+
+START_TEST(no_verified_flag_without_value)
+{
+    oidp_user_t *u = alice();
+    json_t *j;
+
+    u->email = NULL;
+    u->address_street = u->address_locality = u->address_country = NULL;
+    j = userinfo(u, "openid email address", NULL, "userinfo", "standard");
+    ck_assert_ptr_null(json_object_get(j, "email_verified"));
+    ck_assert_ptr_null(json_object_get(j, "address"));
+}
+END_TEST
+
+START_TEST(id_token_gets_only_requested)
+{
+    json_t *j = userinfo(alice(), "openid profile email", NULL, "id_token", "standard");
+
+    ck_assert_int_eq(json_object_size(j), 0);
+    j = userinfo(alice(), "openid profile email", "{\"id_token\":{\"email\":null}}", "id_token",
+                 "standard");
+    ck_assert_int_eq(json_object_size(j), 1);
+    ck_assert_str_eq(STR(j, "email"), "alice@example.com");
+    /* the userinfo member does not leak into the ID token */
+    j = userinfo(alice(), "openid", "{\"userinfo\":{\"name\":{\"essential\":true}}}", "id_token",
+                 "standard");
+    ck_assert_int_eq(json_object_size(j), 0);
+    j = userinfo(alice(), "openid", "{\"userinfo\":{\"name\":{\"essential\":true}}}", "userinfo",
+                 "standard");
+    ck_assert_str_eq(STR(j, "name"), "Alice Doe");
+}
+END_TEST
+
+START_TEST(casdoor_dialect)
+{
+    json_t *j = userinfo(alice(), "openid profile email", NULL, "id_token", OIDP_DIALECT_CASDOOR);
+
+    ck_assert_str_eq(STR(j, "name"), "alice"); /* Casdoor's name is the username */
+    ck_assert_str_eq(STR(j, "display_name"), "Alice Doe");
+    ck_assert_str_eq(STR(j, "displayName"), "Alice Doe");
+    ck_assert_str_eq(STR(j, "email"), "alice@example.com");
+    ck_assert_str_eq(STR(j, "id"), "0b2c6c4e-4b1f-4a55-9c1e-6d4f0d9b9a01");
+    ck_assert_str_eq(STR(j, "owner"), "built-in");
+    ck_assert(json_is_array(json_object_get(j, "groups")));
+    ck_assert_ptr_null(json_object_get(j, "phone"));
+    /* userinfo: standard claims by scope, then Casdoor's names on top */
+    j = userinfo(alice(), "openid profile phone", NULL, "userinfo", OIDP_DIALECT_CASDOOR);
+    ck_assert_str_eq(STR(j, "name"), "alice");
+    ck_assert_str_eq(STR(j, "given_name"), "Alice");
+    ck_assert_str_eq(STR(j, "phone"), "+1 555 0100");
+    ck_assert_str_eq(STR(j, "phone_number"), "+1 555 0100");
+}
+END_TEST
+
+START_TEST(claims_request_parse)
+{
+    apr_array_header_t *allowed = oidp_scope_parse(p, "openid profile email");
+    apr_array_header_t *implied = NULL;
+    const char *err = NULL, *out;
+
+    out = oidp_claims_request_parse(p, "{\"userinfo\":{\"name\":{\"essential\":true},"
+                                       "\"phone_number\":null,\"nonsense\":null},"
+                                       "\"id_token\":{\"email\":null}}",
+                                    allowed, &implied, &err);
+    ck_assert_ptr_nonnull(out);
+    /* phone is not allowed for the client, nonsense is unknown: dropped */
+    ck_assert_ptr_null(strstr(out, "phone_number"));
+    ck_assert_ptr_null(strstr(out, "nonsense"));
+    ck_assert_ptr_nonnull(strstr(out, "\"name\""));
+    ck_assert_int_eq(implied->nelts, 2);
+    ck_assert_str_eq(APR_ARRAY_IDX(implied, 0, const char *), "profile");
+    ck_assert_str_eq(APR_ARRAY_IDX(implied, 1, const char *), "email");
+    ck_assert_str_eq(oidp_claims_request_parse(p, "{}", allowed, &implied, &err), "");
+
+    ck_assert_ptr_null(oidp_claims_request_parse(p, "[]", allowed, &implied, &err));
+    ck_assert_ptr_null(oidp_claims_request_parse(p, "{", allowed, &implied, &err));
+    ck_assert_ptr_null(oidp_claims_request_parse(p, "{\"userinfo\":[]}", allowed, &implied, &err));
+    ck_assert_ptr_null(
+        oidp_claims_request_parse(p, "{\"userinfo\":{\"name\":1}}", allowed, &implied, &err));
+    ck_assert_ptr_null(oidp_claims_request_parse(p, "{\"userinfo\":{},\"userinfo\":{}}", allowed,
+                                                 &implied, &err));
+}
+END_TEST
+
+START_TEST(id_token_claims)
+{
+    oidp_id_token_t t;
+    json_t *j;
+
+    memset(&t, 0, sizeof(t));
+    t.issuer = "https://idp.example.com";
+    t.sub = "s";
+    t.aud = "client";
+    t.at_hash = "h";
+    t.auth_time = 100;
+    t.iat = 200;
+    t.exp = 300;
+    j = oidp_json_bind(p, oidp_claims_id_token(&t));
+    ck_assert_str_eq(STR(j, "iss"), "https://idp.example.com");
+    ck_assert_str_eq(STR(j, "aud"), "client");
+    ck_assert_str_eq(STR(j, "azp"), "client");
+    ck_assert_str_eq(STR(j, "at_hash"), "h");
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "auth_time")), 100);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "exp")), 300);
+    ck_assert_ptr_null(json_object_get(j, "nonce")); /* only if sent */
+    ck_assert_ptr_null(json_object_get(j, "sid"));
+    t.nonce = "n-0S6_WzA2Mj";
+    t.sid = "sid1";
+    j = oidp_json_bind(p, oidp_claims_id_token(&t));
+    ck_assert_str_eq(STR(j, "nonce"), "n-0S6_WzA2Mj");
+    ck_assert_str_eq(STR(j, "sid"), "sid1");
+}
+END_TEST
+
+START_TEST(casdoor_user_object)
+{
+    json_t *j = oidp_json_bind(p, oidp_claims_casdoor_user(p, alice(), oidp_scope_parse(p, "openid profile")));
+
+    ck_assert_str_eq(STR(j, "name"), "alice");
+    ck_assert_str_eq(STR(j, "id"), "0b2c6c4e-4b1f-4a55-9c1e-6d4f0d9b9a01");
+    ck_assert_str_eq(STR(j, "displayName"), "Alice Doe");
+    ck_assert_str_eq(STR(j, "createdTime"), "2023-11-14T22:13:20Z");
+    ck_assert_str_eq(STR(j, "password"), "");
+    /* email needs the email scope */
+    ck_assert_str_eq(STR(j, "email"), "");
+    ck_assert(json_is_false(json_object_get(j, "emailVerified")));
+}
+END_TEST
+
+static Suite *claims_suite(void)
+{
+    Suite *s = suite_create("claims");
+    TCase *tc = tcase_create("claims");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, openid_only_gives_nothing);
+    tcase_add_test(tc, profile_claims_and_types);
+    tcase_add_test(tc, email_phone_address);
+    tcase_add_test(tc, no_verified_flag_without_value);
+    tcase_add_test(tc, id_token_gets_only_requested);
+    tcase_add_test(tc, casdoor_dialect);
+    tcase_add_test(tc, claims_request_parse);
+    tcase_add_test(tc, id_token_claims);
+    tcase_add_test(tc, casdoor_user_object);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return ut_main(claims_suite());
+}

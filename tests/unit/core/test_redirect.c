@@ -1,0 +1,131 @@
+/*
+ * src/redirect.c: redirect URI matching (exact; loopback port for public
+ * clients, RFC 8252 7.3) and authorization response URLs.
+ */
+#include <string.h>
+
+#include "oidp_redirect.h"
+#include "unit.h"
+
+static apr_pool_t *p;
+
+static void setup(void)
+{
+    apr_pool_create(&p, ut_pool());
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(p);
+}
+
+static oidp_client_t *client(const char *method, const char *u1, const char *u2)
+{
+    oidp_client_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->client_id = "c";
+    c->auth_method = method;
+    c->redirect_uris = apr_array_make(p, 2, sizeof(const char *));
+    c->post_logout_uris = apr_array_make(p, 1, sizeof(const char *));
+    if (u1) {
+        APR_ARRAY_PUSH(c->redirect_uris, const char *) = u1;
+    }
+    if (u2) {
+        APR_ARRAY_PUSH(c->redirect_uris, const char *) = u2;
+    }
+    return c;
+}
+
+START_TEST(exact_match_only)
+{
+    oidp_client_t *c = client(OIDP_AUTH_BASIC, "https://app.example.com/cb", "https://b.example/x?y=1");
+
+    ck_assert(oidp_redirect_uri_allowed(p, c, "https://app.example.com/cb"));
+    ck_assert(oidp_redirect_uri_allowed(p, c, "https://b.example/x?y=1"));
+    /* what the conformance suite and real attacks try */
+    ck_assert(!oidp_redirect_uri_allowed(p, c, "https://app.example.com/cb/abcdefghij"));
+    ck_assert(!oidp_redirect_uri_allowed(p, c, "https://app.example.com/cb?x=1"));
+    ck_assert(!oidp_redirect_uri_allowed(p, c, "https://app.example.com/cb#f"));
+    ck_assert(!oidp_redirect_uri_allowed(p, c, "https://app.example.com/CB"));
+    ck_assert(!oidp_redirect_uri_allowed(p, c, "https://APP.example.com/cb"));
+    ck_assert(!oidp_redirect_uri_allowed(p, c, "http://app.example.com/cb"));
+    ck_assert(!oidp_redirect_uri_allowed(p, c, "https://app.example.com:443/cb"));
+    ck_assert(!oidp_redirect_uri_allowed(p, c, "https://evil.example/cb"));
+    ck_assert(!oidp_redirect_uri_allowed(p, c, "https://app.example.com.evil.example/cb"));
+    ck_assert(!oidp_redirect_uri_allowed(p, c, "https://b.example/x?y=2"));
+    ck_assert(!oidp_redirect_uri_allowed(p, c, ""));
+    ck_assert(!oidp_redirect_uri_allowed(p, c, NULL));
+}
+END_TEST
+
+START_TEST(loopback_port_varies_for_public_clients)
+{
+    oidp_client_t *pub = client(OIDP_AUTH_NONE, "http://127.0.0.1/callback", "http://[::1]:9/cb");
+    oidp_client_t *conf = client(OIDP_AUTH_BASIC, "http://127.0.0.1/callback", NULL);
+
+    ck_assert(oidp_redirect_uri_allowed(p, pub, "http://127.0.0.1:51004/callback"));
+    ck_assert(oidp_redirect_uri_allowed(p, pub, "http://127.0.0.1/callback"));
+    ck_assert(oidp_redirect_uri_allowed(p, pub, "http://[::1]:4000/cb"));
+    /* only the port may vary */
+    ck_assert(!oidp_redirect_uri_allowed(p, pub, "http://127.0.0.1:51004/other"));
+    ck_assert(!oidp_redirect_uri_allowed(p, pub, "http://127.0.0.2:51004/callback"));
+    ck_assert(!oidp_redirect_uri_allowed(p, pub, "https://127.0.0.1:51004/callback"));
+    ck_assert(!oidp_redirect_uri_allowed(p, pub, "http://localhost:51004/callback"));
+    ck_assert(!oidp_redirect_uri_allowed(p, pub, "http://127.0.0.1:51004/callback?x=1"));
+    ck_assert(!oidp_redirect_uri_allowed(p, pub, "http://user@127.0.0.1:51004/callback"));
+    /* confidential clients: exact only */
+    ck_assert(!oidp_redirect_uri_allowed(p, conf, "http://127.0.0.1:51004/callback"));
+    ck_assert(oidp_redirect_uri_allowed(p, conf, "http://127.0.0.1/callback"));
+}
+END_TEST
+
+START_TEST(post_logout_exact)
+{
+    oidp_client_t *c = client(OIDP_AUTH_BASIC, NULL, NULL);
+
+    APR_ARRAY_PUSH(c->post_logout_uris, const char *) = "https://app.example.com/bye";
+    ck_assert(oidp_redirect_post_logout_allowed(c, "https://app.example.com/bye"));
+    ck_assert(!oidp_redirect_post_logout_allowed(c, "https://app.example.com/bye?foo=bar"));
+    ck_assert(!oidp_redirect_post_logout_allowed(c, "https://app.example.com/bye/"));
+    ck_assert(!oidp_redirect_post_logout_allowed(c, NULL));
+}
+END_TEST
+
+START_TEST(build_query_fragment)
+{
+    oidp_params_t *ps = oidp_redirect_params_make(p);
+
+    oidp_redirect_params_add(ps, "code", "a b/c+d");
+    oidp_redirect_params_add(ps, "state", "x&y=z\xc3\xa9~-._");
+    oidp_redirect_params_add(ps, "skipped", NULL);
+    ck_assert_str_eq(oidp_redirect_build(p, "https://a.example/cb", 0, ps),
+                     "https://a.example/cb?code=a%20b%2Fc%2Bd&state=x%26y%3Dz%C3%A9~-._");
+    ck_assert_str_eq(oidp_redirect_build(p, "https://a.example/cb?x=1", 0, ps),
+                     "https://a.example/cb?x=1&code=a%20b%2Fc%2Bd&state=x%26y%3Dz%C3%A9~-._");
+    ck_assert_str_eq(oidp_redirect_build(p, "https://a.example/cb?", 0, ps),
+                     "https://a.example/cb?code=a%20b%2Fc%2Bd&state=x%26y%3Dz%C3%A9~-._");
+    ck_assert_str_eq(oidp_redirect_build(p, "https://a.example/cb", 1, ps),
+                     "https://a.example/cb#code=a%20b%2Fc%2Bd&state=x%26y%3Dz%C3%A9~-._");
+    ck_assert_str_eq(oidp_redirect_build(p, "https://a.example/cb", 0, oidp_redirect_params_make(p)),
+                     "https://a.example/cb");
+}
+END_TEST
+
+static Suite *redirect_suite(void)
+{
+    Suite *s = suite_create("redirect");
+    TCase *tc = tcase_create("redirect");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, exact_match_only);
+    tcase_add_test(tc, loopback_port_varies_for_public_clients);
+    tcase_add_test(tc, post_logout_exact);
+    tcase_add_test(tc, build_query_fragment);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return ut_main(redirect_suite());
+}
