@@ -116,6 +116,18 @@ typedef struct oidp_user_t {
     apr_int64_t updated_at;
 } oidp_user_t;
 
+/* What one grant carries: the fields that its code, its refresh tokens and
+ * its access tokens have alike, copied as one. */
+typedef struct oidp_grant_t {
+    const char *client_id;
+    const char *user_id;   /* NULL for client_credentials: the client acts for itself */
+    const char *scope;     /* granted, space-separated, may be "" */
+    apr_int64_t auth_time; /* 0 when no user authenticated */
+    const char *sid;       /* the login session, if any */
+    const char *grant_id;  /* tokens of one grant are revoked together */
+    const char *claims;    /* the claims request (JSON) or NULL */
+} oidp_grant_t;
+
 #define OIDP_TOKEN_ACCESS "access"
 #define OIDP_TOKEN_REFRESH "refresh"
 
@@ -124,14 +136,8 @@ typedef struct oidp_token_t {
     const char *issuer;     /* the issuer that issued it */
     const char *audience;   /* aud of an access token */
     const char *kind;       /* OIDP_TOKEN_* */
-    const char *client_id;
-    const char *user_id;    /* NULL for client_credentials */
-    const char *scope;
+    oidp_grant_t grant;
     const char *jti;
-    const char *grant_id;   /* tokens of one grant are revoked together */
-    const char *sid;
-    const char *claims;     /* claims request (JSON) or NULL */
-    apr_int64_t auth_time;
     apr_int64_t issued_at;
     apr_int64_t expires_at;
     int revoked;            /* a count: > 1 after a rotated refresh token is replayed */
@@ -144,17 +150,11 @@ typedef struct oidp_token_t {
 typedef struct oidp_code_t {
     const char *code_hash;
     const char *issuer;
-    const char *client_id;
-    const char *user_id;
+    oidp_grant_t grant;
     const char *redirect_uri;
-    const char *scope;
     const char *nonce;
     const char *code_challenge;
     const char *code_challenge_method;
-    const char *claims;
-    apr_int64_t auth_time;
-    const char *sid;
-    const char *grant_id;
     apr_int64_t created_at;
     apr_int64_t expires_at;
     int used; /* after oidp_store_code_redeem: 1 on the first redemption */

@@ -11,8 +11,17 @@
 #include <apr_hash.h>
 #include "oidp_config.h"
 #include "oidp_error.h"
+#include "oidp_redirect.h"
 #include "oidp_session.h"
 #include "oidp_store.h"
+
+/* What the edge shows when no step failed. */
+typedef enum {
+    OIDP_AZ_SHOW_NOTHING = 0, /* no step has decided yet: go on */
+    OIDP_AZ_SHOW_LOGIN,       /* the login page */
+    OIDP_AZ_SHOW_CONSENT,     /* the consent page */
+    OIDP_AZ_SHOW_CODE         /* the authorization response with the code */
+} oidp_az_show_e;
 
 typedef struct oidp_authz_t {
     request_rec *r;
@@ -36,19 +45,26 @@ typedef struct oidp_authz_t {
     const char *hint_sub;    /* the sub of a valid id_token_hint */
     const char *login_hint;
     oidp_browser_t *b;
+    /* what the steps decided, for the edge (src/endpoints/authorize.c) */
+    int fresh;                    /* the user has just signed in */
+    int consenting;               /* the consent page was answered with allow */
+    oidp_az_show_e show;
+    const char *login_error;      /* OIDP_AZ_SHOW_LOGIN: the message, the username */
+    const char *login_username;
+    apr_array_header_t *wanted;   /* OIDP_AZ_SHOW_CONSENT: the scopes asked for */
+    oidp_params_t *response;      /* OIDP_AZ_SHOW_CODE: the response parameters */
+    int error_page;               /* an error is a page for a person, not a redirect */
+    const char *desc;             /* the error's description (a sentence on a page) */
 } oidp_authz_t;
-
-/* A request parameter (NULL when absent or empty). */
-const char *oidp_authz_param(const oidp_authz_t *a, const char *name);
 
 /* src/authorize_request.c */
 /* Reads the parameters (the query of a GET, the form body of a POST). The
  * parse error, if any, is kept for check_request: client_id and
  * redirect_uri are judged first. */
 oidp_err_t oidp_authorize_request_read(oidp_authz_t *a, const char **desc);
-/* client_id and redirect_uri; 0 with *e and a sentence for a person when
+/* client_id and redirect_uri; the error and a sentence for a person when
  * either is wrong (a page, never a redirect). */
-int oidp_authorize_request_client(oidp_authz_t *a, const char **desc, oidp_err_t *e);
+oidp_err_t oidp_authorize_request_client(oidp_authz_t *a, const char **desc);
 /* response_mode, then everything else; errors go back to the client. */
 oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err, const char *parse_desc,
                                     const char **desc);

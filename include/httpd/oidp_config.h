@@ -10,6 +10,7 @@
 #include <http_config.h>
 #include "oidp_jose.h"
 #include "oidp_metadata.h"
+#include "oidp_mint.h"
 #include "oidp_tpl.h"
 
 #define OIDP_UNSET -1
@@ -24,6 +25,7 @@ typedef struct oidp_runtime_t {
     apr_size_t discovery_len;
     const char *jwks_json;
     apr_size_t jwks_len;
+    oidp_mint_t mint;                          /* issuer, keys, audience, lifetimes */
 } oidp_runtime_t;
 
 struct oidp_tpl_t;

@@ -6,6 +6,9 @@
 #define OIDP_STORE_DBD_H
 
 #include <httpd.h>
+#include <http_log.h>
+#include "oidc_idp.h"
+#include "oidp_error.h"
 #include "oidp_store.h"
 
 /* Non-zero when mod_dbd's optional functions are available. */
@@ -16,11 +19,22 @@ int oidp_dbd_loaded(void);
 void oidp_dbd_prepare(server_rec *s);
 
 /* The request's connection (acquired once per request, released by mod_dbd
- * with the request pool). NULL, after logging, when the database cannot be
- * reached: the caller answers temporarily_unavailable. */
-oidp_db_t *oidp_dbd_acquire(request_rec *r);
+ * with the request pool): OIDP_OK with *db, or, logged, TEMPORARILY_UNAVAILABLE
+ * with *desc for the handler's edge to answer (503). */
+oidp_err_t oidp_dbd_acquire(oidp_db_t **db, request_rec *r, const char **desc);
 
-/* Logs a store failure of the request with the store's message. */
-void oidp_dbd_log(request_rec *r, const char *what, const char *err);
+/* A connection outside a request (child_init): fills *db and returns the
+ * handle to give back with oidp_dbd_close, or NULL when the database
+ * cannot be reached (mod_dbd has logged why). */
+void *oidp_dbd_open(oidp_db_t *db, apr_pool_t *p, server_rec *s);
+void oidp_dbd_close(server_rec *s, void *conn);
+
+/* A store operation failed: logged at ERROR with the call site's own tag
+ * (OIDP_LOGNO(n)), the operation and the driver's message; the caller then
+ * answers temporarily_unavailable. A macro so that the log line names the
+ * call site's file and line. */
+#define OIDP_STORE_ERROR(r, tag, what, err)                                              \
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, (r), tag "store: %s failed: %s", (what),     \
+                  (err) ? (err) : "unknown error")
 
 #endif /* OIDP_STORE_DBD_H */

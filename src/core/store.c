@@ -501,9 +501,9 @@ apr_status_t oidp_store_user_delete(apr_pool_t *p, oidp_db_t *db, const char *id
 apr_status_t oidp_store_token_insert(apr_pool_t *p, oidp_db_t *db, const oidp_token_t *t,
                                      const char **err)
 {
-    const char *args[14] = {t->token_hash, t->issuer, t->audience, t->kind, t->client_id,
-                            t->user_id, t->scope, t->jti, t->grant_id, t->sid, t->claims,
-                            t->auth_time ? i64s(p, t->auth_time) : NULL, i64s(p, t->issued_at),
+    const char *args[14] = {t->token_hash, t->issuer, t->audience, t->kind, t->grant.client_id,
+                            t->grant.user_id, t->grant.scope, t->jti, t->grant.grant_id, t->grant.sid, t->grant.claims,
+                            t->grant.auth_time ? i64s(p, t->grant.auth_time) : NULL, i64s(p, t->issued_at),
                             i64s(p, t->expires_at)};
 
     return run_query(NULL, p, db, OIDP_STMT_TOKEN_INSERT, 14, args, err);
@@ -517,19 +517,19 @@ static void *token_from_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
     k->issuer = col(p, db, row, 1);
     k->audience = col(p, db, row, 2);
     k->kind = col(p, db, row, 3);
-    k->client_id = col(p, db, row, 4);
-    k->user_id = col(p, db, row, 5);
-    k->scope = col(p, db, row, 6);
+    k->grant.client_id = col(p, db, row, 4);
+    k->grant.user_id = col(p, db, row, 5);
+    k->grant.scope = col(p, db, row, 6);
     k->jti = col(p, db, row, 7);
-    k->grant_id = col(p, db, row, 8);
-    k->sid = col(p, db, row, 9);
-    k->claims = col(p, db, row, 10);
-    k->auth_time = col_int(db, row, 11);
+    k->grant.grant_id = col(p, db, row, 8);
+    k->grant.sid = col(p, db, row, 9);
+    k->grant.claims = col(p, db, row, 10);
+    k->grant.auth_time = col_int(db, row, 11);
     k->issued_at = col_int(db, row, 12);
     k->expires_at = col_int(db, row, 13);
     k->revoked = (int)col_int(db, row, 14);
-    if (!k->scope) {
-        k->scope = "";
+    if (!k->grant.scope) {
+        k->grant.scope = "";
     }
     return k;
 }
@@ -611,9 +611,9 @@ apr_status_t oidp_store_purge(int *n, apr_pool_t *p, oidp_db_t *db, apr_int64_t 
 apr_status_t oidp_store_code_insert(apr_pool_t *p, oidp_db_t *db, const oidp_code_t *c,
                                     const char **err)
 {
-    const char *args[15] = {c->code_hash, c->issuer, c->client_id, c->user_id, c->redirect_uri,
-                            c->scope, c->nonce, c->code_challenge, c->code_challenge_method,
-                            c->claims, i64s(p, c->auth_time), c->sid, c->grant_id,
+    const char *args[15] = {c->code_hash, c->issuer, c->grant.client_id, c->grant.user_id, c->redirect_uri,
+                            c->grant.scope, c->nonce, c->code_challenge, c->code_challenge_method,
+                            c->grant.claims, i64s(p, c->grant.auth_time), c->grant.sid, c->grant.grant_id,
                             i64s(p, c->created_at), i64s(p, c->expires_at)};
 
     return run_query(NULL, p, db, OIDP_STMT_CODE_INSERT, 15, args, err);
@@ -625,17 +625,17 @@ static void *code_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
 
     k->code_hash = col(p, db, row, 0);
     k->issuer = col(p, db, row, 1);
-    k->client_id = col(p, db, row, 2);
-    k->user_id = col(p, db, row, 3);
+    k->grant.client_id = col(p, db, row, 2);
+    k->grant.user_id = col(p, db, row, 3);
     k->redirect_uri = col(p, db, row, 4);
-    k->scope = col(p, db, row, 5);
+    k->grant.scope = col(p, db, row, 5);
     k->nonce = col(p, db, row, 6);
     k->code_challenge = col(p, db, row, 7);
     k->code_challenge_method = col(p, db, row, 8);
-    k->claims = col(p, db, row, 9);
-    k->auth_time = col_int(db, row, 10);
-    k->sid = col(p, db, row, 11);
-    k->grant_id = col(p, db, row, 12);
+    k->grant.claims = col(p, db, row, 9);
+    k->grant.auth_time = col_int(db, row, 10);
+    k->grant.sid = col(p, db, row, 11);
+    k->grant.grant_id = col(p, db, row, 12);
     k->created_at = col_int(db, row, 13);
     k->expires_at = col_int(db, row, 14);
     k->used = (int)col_int(db, row, 15);

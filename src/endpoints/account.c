@@ -48,9 +48,9 @@ int oidp_account_handle(request_rec *r, const oidp_cfg_t *c)
     if (oidp_bearer_extract(&token, r, NULL, &desc) != OIDP_OK) {
         return not_signed_in(r);
     }
-    db = oidp_dbd_acquire(r);
-    if (!db) {
-        return oidp_error_json(r, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the store is unavailable");
+    e = oidp_dbd_acquire(&db, r, &desc);
+    if (e != OIDP_OK) {
+        return oidp_error_json(r, e, desc);
     }
     if (token) {
         e = oidp_bearer_lookup(&t, r, db, c->issuer, token, &desc);
@@ -61,7 +61,7 @@ int oidp_account_handle(request_rec *r, const oidp_cfg_t *c)
             return not_signed_in(r);
         }
         u = t->user;
-        scopes = oidp_scope_parse(r->pool, t->scope);
+        scopes = oidp_scope_parse(r->pool, t->grant.scope);
     }
     else {
         e = oidp_session_peek(&b, r, c, db, &desc);

@@ -8,6 +8,12 @@
  * login and consent forms post back here with every request parameter in
  * hidden fields, so a request is revalidated in full at each step and the
  * server keeps no pending state.
+ *
+ * Every step returns OIDP_OK to go on or an error, and may instead ask for
+ * a page (a->show); the edge, respond(), renders the outcome once: an error
+ * as a page for a person while the client is not yet trusted (or where a
+ * step says so), else redirected to the client; the login or consent page;
+ * or the code.
  */
 #include <string.h>
 
@@ -32,56 +38,69 @@
 #include "oidp_util.h"
 #include "oidp_scope.h"
 
-const char *oidp_authz_param(const oidp_authz_t *a, const char *name)
+/* An error for a person (a page, never a redirect): sentence is what the
+ * page says. */
+static oidp_err_t page_error(oidp_authz_t *a, oidp_err_t e, const char *sentence)
 {
-    return oidp_param(a->params, name);
+    a->error_page = 1;
+    a->desc = sentence;
+    return e;
 }
 
-static int fail(oidp_authz_t *a, oidp_err_t e, const char *desc)
+/* An error for the client, redirected to its verified redirect_uri. */
+static oidp_err_t client_error(oidp_authz_t *a, oidp_err_t e, const char *desc)
 {
-    oidp_session_save(a->r, a->c, a->b ? a->b : &(oidp_browser_t){0});
-    return oidp_error_redirect(a->r, a->c, a->redirect_uri, a->mode, a->state, e, desc);
+    a->desc = desc;
+    return e;
+}
+
+static oidp_err_t show_login(oidp_authz_t *a, const char *error, const char *username)
+{
+    a->show = OIDP_AZ_SHOW_LOGIN;
+    a->login_error = error;
+    a->login_username = username;
+    return OIDP_OK;
 }
 
 /* ------------------------------------------------------------------ */
 /* the code */
 
-static int issue_code(oidp_authz_t *a)
+static oidp_err_t issue_code(oidp_authz_t *a)
 {
     request_rec *r = a->r;
     oidp_code_t code;
     const char *value = oidp_util_random_token(r->pool, 32);
     const char *err = NULL;
-    oidp_params_t *ps = oidp_redirect_params_make(r->pool);
 
     memset(&code, 0, sizeof(code));
     if (!value) {
-        return fail(a, OIDP_ERR_SERVER_ERROR, "no randomness");
+        return client_error(a, OIDP_ERR_SERVER_ERROR, "no randomness");
     }
     code.code_hash = oidp_util_sha256_hex(r->pool, value, strlen(value));
     code.issuer = a->c->issuer;
-    code.client_id = a->client->client_id;
-    code.user_id = a->b->login->user_id;
+    code.grant.client_id = a->client->client_id;
+    code.grant.user_id = a->b->login->user_id;
+    code.grant.scope = a->scope;
+    code.grant.claims = *a->claims ? a->claims : NULL;
+    code.grant.auth_time = a->b->login->auth_time;
+    code.grant.sid = a->b->login->sid;
+    code.grant.grant_id = oidp_util_random_token(r->pool, 16);
     code.redirect_uri = a->redirect_uri;
-    code.scope = a->scope;
     code.nonce = a->nonce;
     code.code_challenge = a->challenge;
     code.code_challenge_method = a->challenge ? a->challenge_method : NULL;
-    code.claims = *a->claims ? a->claims : NULL;
-    code.auth_time = a->b->login->auth_time;
-    code.sid = a->b->login->sid;
-    code.grant_id = oidp_util_random_token(r->pool, 16);
     code.created_at = oidp_util_now();
     code.expires_at = code.created_at + oidp_cfg_code_ttl(a->c);
     if (oidp_store_code_insert(r->pool, a->db, &code, &err) != APR_SUCCESS) {
-        oidp_dbd_log(r, "code insert", err);
-        return fail(a, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the code store is unavailable");
+        OIDP_STORE_ERROR(r, OIDP_LOGNO(00025), "code insert", err);
+        return client_error(a, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the code store is unavailable");
     }
-    oidp_redirect_params_add(ps, "code", value);
-    oidp_redirect_params_add(ps, "state", a->state);
-    oidp_redirect_params_add(ps, "iss", a->c->issuer);
-    oidp_session_save(r, a->c, a->b);
-    return oidp_pages_authz_response(r, a->c, a->redirect_uri, a->mode, ps);
+    a->show = OIDP_AZ_SHOW_CODE;
+    a->response = oidp_redirect_params_make(r->pool);
+    oidp_redirect_params_add(a->response, "code", value);
+    oidp_redirect_params_add(a->response, "state", a->state);
+    oidp_redirect_params_add(a->response, "iss", a->c->issuer);
+    return OIDP_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -135,20 +154,20 @@ static oidp_err_t remember_consent(oidp_authz_t *a, const char *before, apr_arra
     if (oidp_store_consent_put(a->r->pool, a->db, a->b->login->user_id, a->client->client_id,
                                oidp_scope_join(a->r->pool, all), &err)
         != APR_SUCCESS) {
-        oidp_dbd_log(a->r, "consent", err);
-        return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
+        OIDP_STORE_ERROR(a->r, OIDP_LOGNO(00026), "consent update", err);
+        return client_error(a, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the consent store is unavailable");
     }
     return OIDP_OK;
 }
 
-static int need_login(const oidp_authz_t *a, int fresh, int consenting)
+static int need_login(const oidp_authz_t *a)
 {
     const oidp_session_t *s = a->b->login;
 
     if (!s) {
         return 1;
     }
-    if (fresh || consenting) {
+    if (a->fresh || a->consenting) {
         return 0; /* the user has just signed in, or answered the consent page
                    * that was shown after these checks passed */
     }
@@ -161,129 +180,167 @@ static int need_login(const oidp_authz_t *a, int fresh, int consenting)
     return a->hint_sub && strcmp(a->hint_sub, s->user_id) != 0;
 }
 
-/* A login or consent page answered: cancel, deny, login or allow. Returns
- * -1 to go on (with *fresh or *consenting set), or a response. */
-static int answer_form(oidp_authz_t *a, int *fresh, int *consenting)
+/* A login or consent page answered: cancel, deny, login or allow. Sets
+ * a->fresh (just signed in) or a->consenting (allowed). */
+static oidp_err_t answer_form(oidp_authz_t *a)
 {
     request_rec *r = a->r;
-    const char *action = r->method_number == M_POST ? oidp_authz_param(a, "oidp_action") : NULL;
+    const char *action = r->method_number == M_POST ? oidp_param(a->params, "oidp_action") : NULL;
     const char *desc = NULL;
     const oidp_user_t *u = NULL;
     oidp_err_t e;
 
-    if (action && !oidp_session_csrf_ok(a->b, oidp_authz_param(a, "oidp_csrf"))) {
+    if (action && !oidp_session_csrf_ok(a->b, oidp_param(a->params, "oidp_csrf"))) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       OIDP_LOGNO(00015) "form answer without a valid CSRF token: ignored");
         if (strcmp(action, "login") == 0) {
-            return oidp_authorize_pages_login(a, "This sign-in page expired. Please sign in again.",
-                                         oidp_authz_param(a, "username"));
+            return show_login(a, "This sign-in page expired. Please sign in again.",
+                              oidp_param(a->params, "username"));
         }
-        return -1;
+        return OIDP_OK;
     }
     if (!action) {
-        return -1;
+        return OIDP_OK;
     }
     if (strcmp(action, "cancel") == 0 || strcmp(action, "deny") == 0) {
-        return fail(a, OIDP_ERR_ACCESS_DENIED,
-                    *action == 'c' ? "the user cancelled the sign-in" : "the user denied access");
+        return client_error(a, OIDP_ERR_ACCESS_DENIED,
+                            *action == 'c' ? "the user cancelled the sign-in"
+                                           : "the user denied access");
     }
     if (strcmp(action, "allow") == 0) {
-        *consenting = a->b->login != NULL;
-        return -1;
+        a->consenting = a->b->login != NULL;
+        return OIDP_OK;
     }
     if (strcmp(action, "login") != 0) {
-        return -1;
+        return OIDP_OK;
     }
-    e = oidp_authn_password(&u, r, a->db, oidp_authz_param(a, "username"),
-                            oidp_authz_param(a, "password"));
+    e = oidp_authn_password(&u, r, a->db, oidp_param(a->params, "username"),
+                            oidp_param(a->params, "password"));
     if (e == OIDP_ERR_ACCESS_DENIED) {
-        return oidp_authorize_pages_login(a, "Incorrect username or password.",
-                                     oidp_authz_param(a, "username"));
+        return show_login(a, "Incorrect username or password.", oidp_param(a->params, "username"));
     }
     if (e == OIDP_OK) {
         e = oidp_session_login(r, a->c, a->db, a->b, u, &desc);
     }
     if (e != OIDP_OK) {
-        return oidp_error_page(r, a->c, e, NULL, "The sign-in service is temporarily unavailable.");
+        return page_error(a, e, "The sign-in service is temporarily unavailable.");
     }
-    *fresh = 1;
-    return -1;
+    a->fresh = 1;
+    return OIDP_OK;
 }
 
-/* Consent (remembered per user and client; first-party clients skip it).
- * Returns -1 to go on, or a response (the consent page, an error). */
-static int consent(oidp_authz_t *a, int consenting)
+/* A login is needed: the login page, or login_required for prompt=none. */
+static oidp_err_t login(oidp_authz_t *a)
+{
+    if (!need_login(a)) {
+        return OIDP_OK;
+    }
+    if (a->prompt_none) {
+        return client_error(a, OIDP_ERR_LOGIN_REQUIRED, "the user is not signed in");
+    }
+    if (a->fresh) {
+        /* signed in, but not as the user the id_token_hint names */
+        return client_error(a, OIDP_ERR_LOGIN_REQUIRED, "the signed-in user is not the hinted one");
+    }
+    return show_login(a, NULL, NULL);
+}
+
+/* Consent (remembered per user and client; first-party clients skip it). */
+static oidp_err_t consent(oidp_authz_t *a)
 {
     apr_array_header_t *wanted = consent_scopes(a);
     const char *granted = NULL, *err = NULL;
 
     if (a->client->first_party && !a->prompt_consent) {
-        return -1;
+        return OIDP_OK;
     }
     if (oidp_store_consent_get(&granted, a->r->pool, a->db, a->b->login->user_id,
                                a->client->client_id, &err)
         != APR_SUCCESS) {
-        oidp_dbd_log(a->r, "consent lookup", err);
-        return fail(a, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the consent store is unavailable");
+        OIDP_STORE_ERROR(a->r, OIDP_LOGNO(00027), "consent lookup", err);
+        return client_error(a, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the consent store is unavailable");
     }
-    if (consenting) {
-        return remember_consent(a, granted, wanted) == OIDP_OK
-                   ? -1
-                   : fail(a, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the consent store is unavailable");
+    if (a->consenting) {
+        return remember_consent(a, granted, wanted);
     }
     if (a->prompt_consent || !covered(a->r->pool, granted, wanted)) {
-        return a->prompt_none ? fail(a, OIDP_ERR_CONSENT_REQUIRED, "the user has not consented")
-                              : oidp_authorize_pages_consent(a, wanted);
+        if (a->prompt_none) {
+            return client_error(a, OIDP_ERR_CONSENT_REQUIRED, "the user has not consented");
+        }
+        a->show = OIDP_AZ_SHOW_CONSENT;
+        a->wanted = wanted;
     }
-    return -1;
+    return OIDP_OK;
+}
+
+/* The steps, in order, until one fails or asks for a page. */
+static oidp_err_t run(oidp_authz_t *a)
+{
+    oidp_err_t (*const steps[])(oidp_authz_t *) = {answer_form, login, consent, issue_code};
+    const char *parse_desc = NULL;
+    oidp_err_t e, parse_err;
+    size_t i;
+
+    parse_err = oidp_authorize_request_read(a, &parse_desc);
+    if (parse_err == OIDP_ERR_BODY_TOO_LARGE) {
+        return page_error(a, parse_err, "The request is too large.");
+    }
+    e = oidp_dbd_acquire(&a->db, a->r, &a->desc);
+    if (e != OIDP_OK) {
+        return page_error(a, e, "The sign-in service is temporarily unavailable.");
+    }
+    e = oidp_authorize_request_client(a, &a->desc);
+    if (e != OIDP_OK) {
+        return page_error(a, e, a->desc);
+    }
+    /* from here on errors go back to the client */
+    e = oidp_authorize_request_check(a, parse_err, parse_desc, &a->desc);
+    if (e != OIDP_OK) {
+        return e;
+    }
+    e = oidp_session_load(&a->b, a->r, a->c, a->db, &a->desc);
+    if (e != OIDP_OK) {
+        return page_error(a, e, "The sign-in service is not available right now.");
+    }
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        e = steps[i](a);
+        if (e != OIDP_OK || a->show) {
+            break;
+        }
+    }
+    return e;
+}
+
+/* The edge: the one place the outcome is rendered. */
+static int respond(oidp_authz_t *a, oidp_err_t e)
+{
+    request_rec *r = a->r;
+
+    if (e != OIDP_OK && a->error_page) {
+        return oidp_error_page(r, a->c, e, NULL, a->desc);
+    }
+    if (e != OIDP_OK) {
+        oidp_session_save(r, a->c, a->b ? a->b : &(oidp_browser_t){0});
+        return oidp_error_redirect(r, a->c, a->redirect_uri, a->mode, a->state, e, a->desc);
+    }
+    switch (a->show) {
+    case OIDP_AZ_SHOW_LOGIN:
+        return oidp_authorize_pages_login(a, a->login_error, a->login_username);
+    case OIDP_AZ_SHOW_CONSENT:
+        return oidp_authorize_pages_consent(a, a->wanted);
+    default:
+        oidp_session_save(r, a->c, a->b);
+        return oidp_pages_authz_response(r, a->c, a->redirect_uri, a->mode, a->response);
+    }
 }
 
 int oidp_authorize_handle(request_rec *r, const oidp_cfg_t *c)
 {
     oidp_authz_t a;
-    const char *desc = NULL, *parse_desc = NULL;
-    oidp_err_t e, parse_err;
-    int fresh = 0, consenting = 0, done;
 
     memset(&a, 0, sizeof(a));
     a.r = r;
     a.c = c;
     a.mode = OIDP_RM_QUERY;
-    parse_err = oidp_authorize_request_read(&a, &parse_desc);
-    if (parse_err == OIDP_ERR_BODY_TOO_LARGE) {
-        return oidp_error_page(r, c, parse_err, NULL, "The request is too large.");
-    }
-    a.db = oidp_dbd_acquire(r);
-    if (!a.db) {
-        return oidp_error_page(r, c, OIDP_ERR_TEMPORARILY_UNAVAILABLE, NULL,
-                               "The sign-in service is temporarily unavailable.");
-    }
-    if (!oidp_authorize_request_client(&a, &desc, &e)) {
-        return oidp_error_page(r, c, e, NULL, desc);
-    }
-    /* from here on errors go back to the client */
-    e = oidp_authorize_request_check(&a, parse_err, parse_desc, &desc);
-    if (e != OIDP_OK) {
-        return fail(&a, e, desc);
-    }
-    e = oidp_session_load(&a.b, r, c, a.db, &desc);
-    if (e != OIDP_OK) {
-        return oidp_error_page(r, c, e, NULL, "The sign-in service is not available right now.");
-    }
-    done = answer_form(&a, &fresh, &consenting);
-    if (done >= 0) {
-        return done;
-    }
-    if (need_login(&a, fresh, consenting)) {
-        if (a.prompt_none) {
-            return fail(&a, OIDP_ERR_LOGIN_REQUIRED, "the user is not signed in");
-        }
-        if (fresh) {
-            /* signed in, but not as the user the id_token_hint names */
-            return fail(&a, OIDP_ERR_LOGIN_REQUIRED, "the signed-in user is not the hinted one");
-        }
-        return oidp_authorize_pages_login(&a, NULL, NULL);
-    }
-    done = consent(&a, consenting);
-    return done >= 0 ? done : issue_code(&a);
+    return respond(&a, run(&a));
 }

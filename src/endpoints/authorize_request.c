@@ -23,6 +23,11 @@
 #include "oidp_json.h"
 #include "oidp_scope.h"
 
+/* A request parameter (NULL when absent or empty). */
+static const char *param(const oidp_authz_t *a, const char *name)
+{
+    return oidp_param(a->params, name);
+}
 
 oidp_err_t oidp_authorize_request_read(oidp_authz_t *a, const char **desc)
 {
@@ -58,45 +63,43 @@ oidp_err_t oidp_authorize_request_read(oidp_authz_t *a, const char **desc)
 }
 
 /* client_id and redirect_uri: a page, never a redirect, when wrong. */
-int oidp_authorize_request_client(oidp_authz_t *a, const char **desc, oidp_err_t *e)
+oidp_err_t oidp_authorize_request_client(oidp_authz_t *a, const char **desc)
 {
-    const char *client_id = oidp_authz_param(a, "client_id");
+    const char *client_id = param(a, "client_id");
     const char *err = NULL;
     apr_status_t rv;
 
-    *e = OIDP_ERR_INVALID_REQUEST;
     if (apr_hash_get(a->bad, "client_id", APR_HASH_KEY_STRING)
         || apr_hash_get(a->bad, "redirect_uri", APR_HASH_KEY_STRING)) {
         *desc = "client_id or redirect_uri is repeated or malformed.";
-        return 0;
+        return OIDP_ERR_INVALID_REQUEST;
     }
     if (!client_id) {
         *desc = "The request does not name the application (client_id is missing).";
-        return 0;
+        return OIDP_ERR_INVALID_REQUEST;
     }
     rv = oidp_store_client_get(&a->client, a->r->pool, a->db, client_id, &err);
     if (rv == APR_NOTFOUND) {
         *desc = "The application is not registered with this sign-in service (unknown client_id).";
-        return 0;
+        return OIDP_ERR_INVALID_REQUEST;
     }
     if (rv != APR_SUCCESS) {
-        oidp_dbd_log(a->r, "client lookup", err);
-        *e = OIDP_ERR_TEMPORARILY_UNAVAILABLE;
+        OIDP_STORE_ERROR(a->r, OIDP_LOGNO(00028), "client lookup", err);
         *desc = "The sign-in service is temporarily unavailable.";
-        return 0;
+        return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
     }
-    a->redirect_uri = oidp_authz_param(a, "redirect_uri");
+    a->redirect_uri = param(a, "redirect_uri");
     if (!a->redirect_uri) {
         *desc = "The application did not say where to return after sign-in (redirect_uri is "
                 "missing).";
-        return 0;
+        return OIDP_ERR_INVALID_REQUEST;
     }
     if (!oidp_redirect_uri_allowed(a->r->pool, a->client, a->redirect_uri)) {
         *desc = "The application asked to return to an address that is not registered for it "
                 "(redirect_uri).";
-        return 0;
+        return OIDP_ERR_INVALID_REQUEST;
     }
-    return 1;
+    return OIDP_OK;
 }
 
 static oidp_err_t check_prompt(oidp_authz_t *a, const char *prompt, const char **desc)
@@ -147,10 +150,10 @@ static oidp_err_t check_hint(oidp_authz_t *a, const char *hint, const char **des
     return OIDP_OK;
 }
 
-/* Everything after client_id and redirect_uri; errors go back to the client. */
+/* response_mode first: the errors that follow are sent back in it. */
 static oidp_err_t check_response_mode(oidp_authz_t *a, const char **desc)
 {
-    const char *rm = oidp_authz_param(a, "response_mode");
+    const char *rm = param(a, "response_mode");
 
     if (!rm || strcmp(rm, "query") == 0) {
         a->mode = OIDP_RM_QUERY;
@@ -168,21 +171,22 @@ static oidp_err_t check_response_mode(oidp_authz_t *a, const char **desc)
     return OIDP_OK;
 }
 
+/* Everything after client_id and redirect_uri; errors go back to the client. */
 oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err, const char *parse_desc,
                                     const char **desc)
 {
-    const char *rt = oidp_authz_param(a, "response_type");
-    const char *scope = oidp_authz_param(a, "scope");
-    const char *max_age = oidp_authz_param(a, "max_age");
-    const char *claims = oidp_authz_param(a, "claims");
-    const char *prompt = oidp_authz_param(a, "prompt");
-    const char *hint = oidp_authz_param(a, "id_token_hint");
+    const char *rt = param(a, "response_type");
+    const char *scope = param(a, "scope");
+    const char *max_age = param(a, "max_age");
+    const char *claims = param(a, "claims");
+    const char *prompt = param(a, "prompt");
+    const char *hint = param(a, "id_token_hint");
     apr_array_header_t *allowed;
     oidp_err_t e;
     int i;
 
     a->state = apr_hash_get(a->bad, "state", APR_HASH_KEY_STRING) ? NULL
-                                                                   : oidp_authz_param(a, "state");
+                                                                   : param(a, "state");
     if ((e = check_response_mode(a, desc)) != OIDP_OK) {
         return e;
     }
@@ -190,11 +194,11 @@ oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err, c
         *desc = parse_desc;
         return parse_err;
     }
-    if (oidp_authz_param(a, "request")) {
+    if (param(a, "request")) {
         *desc = "request objects are not supported";
         return OIDP_ERR_REQUEST_NOT_SUPPORTED;
     }
-    if (oidp_authz_param(a, "request_uri")) {
+    if (param(a, "request_uri")) {
         *desc = "request_uri is not supported";
         return OIDP_ERR_REQUEST_URI_NOT_SUPPORTED;
     }
@@ -229,8 +233,8 @@ oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err, c
     a->scope = oidp_scope_join(a->r->pool, a->scopes);
 
     /* PKCE (RFC 7636 4.3); required for public clients */
-    a->challenge = oidp_authz_param(a, "code_challenge");
-    a->challenge_method = oidp_authz_param(a, "code_challenge_method");
+    a->challenge = param(a, "code_challenge");
+    a->challenge_method = param(a, "code_challenge_method");
     if (a->challenge_method && !a->challenge) {
         *desc = "code_challenge_method without code_challenge";
         return OIDP_ERR_INVALID_REQUEST;
@@ -277,15 +281,15 @@ oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err, c
     if (hint && (e = check_hint(a, hint, desc)) != OIDP_OK) {
         return e;
     }
-    a->nonce = oidp_authz_param(a, "nonce");
+    a->nonce = param(a, "nonce");
     if (a->nonce && strlen(a->nonce) > 512) {
         *desc = "nonce is too long";
         return OIDP_ERR_INVALID_REQUEST;
     }
     /* Casdoor's apps send the user name as "username" */
-    a->login_hint = oidp_authz_param(a, "login_hint");
+    a->login_hint = param(a, "login_hint");
     if (!a->login_hint && a->r->method_number == M_GET) {
-        a->login_hint = oidp_authz_param(a, "username");
+        a->login_hint = param(a, "username");
     }
     return OIDP_OK;
 }

@@ -12,7 +12,6 @@
 #include "oidp_form.h"
 #include "oidp_http.h"
 #include "oidp_dbd.h"
-#include "oidp_tokens.h"
 #include "oidp_util.h"
 #include "oidp_json.h"
 
@@ -22,7 +21,7 @@ static int token_active(const oidp_token_t *t, apr_int64_t now)
         return 0;
     }
     /* a user token needs its user, still enabled */
-    return !t->user_id || (t->user && !t->user->disabled);
+    return !t->grant.user_id || (t->user && !t->user->disabled);
 }
 
 static int respond(request_rec *r, json_t *j)
@@ -49,11 +48,11 @@ int oidp_introspect_handle(request_rec *r, const oidp_cfg_t *c)
     if (!t || !token_active(t, oidp_util_now())) {
         return respond(r, json_pack("{s:b}", "active", 0));
     }
-    j = json_pack("{s:b, s:s, s:s, s:s, s:I, s:I}", "active", 1, "client_id", t->client_id, "sub",
-                  t->user_id ? t->user_id : t->client_id, "iss", c->issuer, "iat",
+    j = json_pack("{s:b, s:s, s:s, s:s, s:I, s:I}", "active", 1, "client_id", t->grant.client_id, "sub",
+                  t->grant.user_id ? t->grant.user_id : t->grant.client_id, "iss", c->issuer, "iat",
                   (json_int_t)t->issued_at, "exp", (json_int_t)t->expires_at);
-    if (*t->scope) {
-        json_object_set_new(j, "scope", json_string(t->scope));
+    if (*t->grant.scope) {
+        json_object_set_new(j, "scope", json_string(t->grant.scope));
     }
     if (t->user) {
         json_object_set_new(j, "username", json_string(t->user->username));
@@ -67,8 +66,8 @@ int oidp_introspect_handle(request_rec *r, const oidp_cfg_t *c)
     if (t->jti) {
         json_object_set_new(j, "jti", json_string(t->jti));
     }
-    if (t->auth_time) {
-        json_object_set_new(j, "auth_time", json_integer(t->auth_time));
+    if (t->grant.auth_time) {
+        json_object_set_new(j, "auth_time", json_integer(t->grant.auth_time));
     }
     return respond(r, j);
 }

@@ -131,9 +131,9 @@ int oidp_logout_handle(request_rec *r, const oidp_cfg_t *c)
         client_id = who;
         hinted = 1;
     }
-    db = oidp_dbd_acquire(r);
-    if (!db) {
-        return oidp_error_page(r, c, OIDP_ERR_TEMPORARILY_UNAVAILABLE, SIGN_OUT_FAILED,
+    e = oidp_dbd_acquire(&db, r, &desc);
+    if (e != OIDP_OK) {
+        return oidp_error_page(r, c, e, SIGN_OUT_FAILED,
                                "The sign-in service is temporarily unavailable.");
     }
     if (uri) {

@@ -26,17 +26,17 @@ int oidp_revoke_handle(request_rec *r, const oidp_cfg_t *c)
     if (e != OIDP_OK) {
         return oidp_error_json(r, e, desc);
     }
-    if (t && strcmp(t->client_id, client->client_id) != 0) {
+    if (t && strcmp(t->grant.client_id, client->client_id) != 0) {
         return oidp_error_json(r, OIDP_ERR_UNAUTHORIZED_CLIENT,
                                "the token was not issued to this client");
     }
     if (t && !t->revoked) {
-        rv = strcmp(t->kind, OIDP_TOKEN_REFRESH) == 0 && t->grant_id
-                 ? oidp_store_token_revoke_grant(r->pool, db, t->grant_id, &err)
+        rv = strcmp(t->kind, OIDP_TOKEN_REFRESH) == 0 && t->grant.grant_id
+                 ? oidp_store_token_revoke_grant(r->pool, db, t->grant.grant_id, &err)
                  : oidp_store_token_revoke(r->pool, db, t->token_hash, &err);
     }
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
-        oidp_dbd_log(r, "token revocation", err);
+        OIDP_STORE_ERROR(r, OIDP_LOGNO(00029), "token revocation", err);
         return oidp_error_json(r, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the store is unavailable");
     }
     return oidp_http_send_json(r, HTTP_OK, "{}", 2, 1, 0);

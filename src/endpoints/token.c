@@ -1,76 +1,29 @@
 /*
- * The token endpoint (RFC 6749 3.2): parameters, client authentication, and
- * a table of grants. Each grant validates its own parameters and answers
- * through oidp_tokens_respond or oidp_error_json.
+ * The token endpoint (RFC 6749 3.2): parameters, client authentication, a
+ * table of grants (src/endpoints/grant.c), then the tokens the grant
+ * decided on are minted (src/core/mint.c), recorded by hash and sent
+ * (RFC 6749 5.1). Every step returns OIDP_OK or an error that the edge,
+ * token(), renders once.
  */
 #include <string.h>
 
+#include <httpd.h>
+#include <http_log.h>
+
 #include "oidc_idp.h"
+#include "oidp_claims.h"
 #include "oidp_client_auth.h"
+#include "oidp_dbd.h"
 #include "oidp_endpoints.h"
 #include "oidp_form.h"
 #include "oidp_grant.h"
 #include "oidp_http.h"
-#include "oidp_dbd.h"
-#include "oidp_tokens.h"
-#include "oidp_util.h"
+#include "oidp_json.h"
+#include "oidp_mint.h"
 #include "oidp_scope.h"
+#include "oidp_util.h"
 
-typedef int grant_fn(oidp_token_req_t *t);
-
-/* Scopes that only make sense with a user; never granted to a client acting
- * for itself. */
-static const char *const user_scopes[] = {"openid", "profile", "email", "address", "phone",
-                                          "offline_access", NULL};
-
-static int is_user_scope(const char *s)
-{
-    const char *const *u;
-
-    for (u = user_scopes; *u; u++) {
-        if (strcmp(*u, s) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* RFC 6749 4.4: the client acts for itself. Requested scopes must be among
- * the client's; user scopes are dropped (3.3 lets the server grant less and
- * say so in "scope"); no scope means every non-user scope of the client. */
-int oidp_grant_client_credentials(oidp_token_req_t *t)
-{
-    const char *scope = oidp_param(t->params, "scope");
-    apr_array_header_t *allowed = oidp_scope_parse(t->r->pool, t->client->scopes);
-    apr_array_header_t *req = scope ? oidp_scope_parse(t->r->pool, scope) : allowed;
-    apr_array_header_t *granted = apr_array_make(t->r->pool, 4, sizeof(const char *));
-    oidp_grant_t g;
-    const char *at = NULL, *desc = NULL;
-    oidp_err_t e;
-    int i;
-
-    if (!req) {
-        return oidp_error_json(t->r, OIDP_ERR_INVALID_SCOPE, "malformed scope");
-    }
-    for (i = 0; i < req->nelts; i++) {
-        const char *s = APR_ARRAY_IDX(req, i, const char *);
-        if (!oidp_scope_has(allowed, s)) {
-            return oidp_error_json(t->r, OIDP_ERR_INVALID_SCOPE,
-                                   "a requested scope is not allowed for this client");
-        }
-        if (!is_user_scope(s)) {
-            APR_ARRAY_PUSH(granted, const char *) = s;
-        }
-    }
-    memset(&g, 0, sizeof(g));
-    g.client = t->client;
-    g.scope = oidp_scope_join(t->r->pool, granted);
-    e = oidp_tokens_access(&at, t->r, t->cfg, t->db, &g, &desc);
-    if (e != OIDP_OK) {
-        return oidp_error_json(t->r, e, desc);
-    }
-    return oidp_tokens_respond(t->r, t->cfg, at, g.scope, NULL, NULL);
-}
+typedef oidp_err_t grant_fn(oidp_token_req_t *t, oidp_issue_t *is);
 
 static const struct {
     const char *name;
@@ -82,29 +35,120 @@ static const struct {
     {"client_credentials", oidp_grant_client_credentials, 0},
 };
 
-/* default_grant: Casdoor's /api/login/oauth/refresh_token takes the refresh
- * grant without a grant_type. */
-static int token(request_rec *r, const oidp_cfg_t *c, const char *default_grant)
+/* What is sent back (RFC 6749 5.1). */
+typedef struct issued_t {
+    const char *access_token;
+    const char *refresh_token;
+    const char *id_token;
+    const char *scope;
+} issued_t;
+
+static oidp_err_t record(oidp_token_req_t *t, const oidp_token_t *row, const char *tag,
+                         const char *what)
 {
-    oidp_token_req_t t = {r, c, NULL, NULL, NULL};
-    const char *gt, *desc = NULL;
+    const char *err = NULL;
+
+    if (oidp_store_token_insert(t->r->pool, t->db, row, &err) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, t->r, "%sstore: %s failed: %s", tag, what,
+                      err ? err : "unknown error");
+        t->desc = "the token store is unavailable";
+        return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
+    }
+    return OIDP_OK;
+}
+
+/* Mints and records what the grant decided: the access token; for a user
+ * grant a refresh token when the client may refresh and offline_access was
+ * granted (any user grant for a Casdoor-dialect client, as Casdoor does),
+ * and an ID token when the grant wants one and openid was granted. */
+static oidp_err_t issue(oidp_token_req_t *t, const oidp_issue_t *is, issued_t *out)
+{
+    const oidp_mint_t *m = &t->cfg->rt->mint;
+    apr_pool_t *p = t->r->pool;
+    apr_array_header_t *scopes = oidp_scope_parse(p, is->grant.scope);
+    int casdoor = is->client->dialect && strcmp(is->client->dialect, OIDP_DIALECT_CASDOOR) == 0;
+    apr_int64_t now = oidp_util_now();
+    const char *err = NULL;
+    oidp_token_t row;
+    oidp_err_t e;
+
+    out->scope = is->grant.scope;
+    if (oidp_mint_access(&out->access_token, &row, p, m, is, now, &err) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, t->r, OIDP_LOGNO(00006) "access token: %s", err);
+        t->desc = "the token could not be signed";
+        return OIDP_ERR_SERVER_ERROR;
+    }
+    e = record(t, &row, OIDP_LOGNO(00023), "recording an access token");
+    if (e != OIDP_OK || !is->user) {
+        return e;
+    }
+    if (oidp_util_word_in(is->client->grant_types, "refresh_token")
+        && (casdoor || oidp_scope_has(scopes, "offline_access"))) {
+        if (oidp_mint_refresh(&out->refresh_token, &row, p, m, is, now, &err) != APR_SUCCESS) {
+            t->desc = err;
+            return OIDP_ERR_SERVER_ERROR;
+        }
+        e = record(t, &row, OIDP_LOGNO(00024), "recording a refresh token");
+        if (e != OIDP_OK) {
+            return e;
+        }
+    }
+    if (is->id_token && oidp_scope_has(scopes, "openid")
+        && oidp_mint_id_token(&out->id_token, p, m, is, out->access_token, now, &err)
+               != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, t->r, OIDP_LOGNO(00016) "%s", err);
+        t->desc = "the ID token could not be signed";
+        return OIDP_ERR_SERVER_ERROR;
+    }
+    return OIDP_OK;
+}
+
+/* 200 with {"access_token","token_type":"Bearer","expires_in","scope"?,
+ * "refresh_token"?,"id_token"?} and no-store; scope is sent when not NULL,
+ * even empty (RFC 6749 5.1: when it differs from the request). */
+static int respond(request_rec *r, const oidp_cfg_t *c, const issued_t *out)
+{
+    json_t *j = oidp_json_bind(r->pool, json_pack("{s:s, s:s, s:i}", "access_token",
+                                                  out->access_token, "token_type", "Bearer",
+                                                  "expires_in", c->rt->mint.access_ttl));
+    apr_size_t len = 0;
+    const char *body;
+
+    if (out->scope) {
+        json_object_set_new(j, "scope", json_string(out->scope));
+    }
+    if (out->refresh_token) {
+        json_object_set_new(j, "refresh_token", json_string(out->refresh_token));
+    }
+    if (out->id_token) {
+        json_object_set_new(j, "id_token", json_string(out->id_token));
+    }
+    body = oidp_json_dump(r->pool, j, &len);
+    return oidp_http_send_json(r, HTTP_OK, body, len, 1, 0);
+}
+
+/* The steps up to the grant: parameters, grant type, store, client. */
+static oidp_err_t prepare(oidp_token_req_t *t, const char *default_grant, size_t *grant)
+{
+    const char *gt;
     oidp_err_t e;
     size_t i;
 
-    e = oidp_http_body_params(&t.params, r, c, &desc);
+    e = oidp_http_body_params(&t->params, t->r, t->cfg, &t->desc);
     if (e != OIDP_OK) {
-        return oidp_error_json(r, e, desc);
+        return e;
     }
-    gt = oidp_param(t.params, "grant_type");
+    gt = oidp_param(t->params, "grant_type");
     if (!gt) {
         gt = default_grant;
     }
     else if (default_grant && strcmp(gt, default_grant) != 0) {
-        return oidp_error_json(r, OIDP_ERR_UNSUPPORTED_GRANT_TYPE,
-                               "this endpoint takes only the refresh_token grant");
+        t->desc = "this endpoint takes only the refresh_token grant";
+        return OIDP_ERR_UNSUPPORTED_GRANT_TYPE;
     }
     if (!gt) {
-        return oidp_error_json(r, OIDP_ERR_INVALID_REQUEST, "grant_type is missing");
+        t->desc = "grant_type is missing";
+        return OIDP_ERR_INVALID_REQUEST;
     }
     for (i = 0; i < sizeof(grants) / sizeof(grants[0]); i++) {
         if (strcmp(grants[i].name, gt) == 0) {
@@ -112,23 +156,50 @@ static int token(request_rec *r, const oidp_cfg_t *c, const char *default_grant)
         }
     }
     if (i == sizeof(grants) / sizeof(grants[0])) {
-        return oidp_error_json(r, OIDP_ERR_UNSUPPORTED_GRANT_TYPE,
-                               "this grant type is not supported");
+        t->desc = "this grant type is not supported";
+        return OIDP_ERR_UNSUPPORTED_GRANT_TYPE;
     }
-    t.db = oidp_dbd_acquire(r);
-    if (!t.db) {
-        return oidp_error_json(r, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the store is unavailable");
-    }
-    e = oidp_client_auth(&t.client, r, t.db, t.params, 1, &desc);
+    e = oidp_dbd_acquire(&t->db, t->r, &t->desc);
     if (e != OIDP_OK) {
-        return oidp_error_json(r, e, desc);
+        return e;
     }
-    if (!oidp_util_word_in(t.client->grant_types, gt)
-        || (!grants[i].public_ok && strcmp(t.client->auth_method, OIDP_AUTH_NONE) == 0)) {
-        return oidp_error_json(r, OIDP_ERR_UNAUTHORIZED_CLIENT,
-                               "the client is not allowed to use this grant type");
+    e = oidp_client_auth(&t->client, t->r, t->db, t->params, 1, &t->desc);
+    if (e != OIDP_OK) {
+        return e;
     }
-    return grants[i].fn(&t);
+    if (!oidp_util_word_in(t->client->grant_types, gt)
+        || (!grants[i].public_ok && strcmp(t->client->auth_method, OIDP_AUTH_NONE) == 0)) {
+        t->desc = "the client is not allowed to use this grant type";
+        return OIDP_ERR_UNAUTHORIZED_CLIENT;
+    }
+    *grant = i;
+    return OIDP_OK;
+}
+
+/* default_grant: Casdoor's /api/login/oauth/refresh_token takes the refresh
+ * grant without a grant_type. */
+static int token(request_rec *r, const oidp_cfg_t *c, const char *default_grant)
+{
+    oidp_token_req_t t;
+    oidp_issue_t is;
+    issued_t out;
+    size_t grant = 0;
+    oidp_err_t e;
+
+    memset(&t, 0, sizeof(t));
+    memset(&is, 0, sizeof(is));
+    memset(&out, 0, sizeof(out));
+    t.r = r;
+    t.cfg = c;
+    e = prepare(&t, default_grant, &grant);
+    if (e == OIDP_OK) {
+        is.client = t.client;
+        e = grants[grant].fn(&t, &is);
+    }
+    if (e == OIDP_OK) {
+        e = issue(&t, &is, &out);
+    }
+    return e == OIDP_OK ? respond(r, c, &out) : oidp_error_json(r, e, t.desc);
 }
 
 int oidp_token_handle(request_rec *r, const oidp_cfg_t *c)

@@ -41,9 +41,9 @@ int oidp_userinfo_handle(request_rec *r, const oidp_cfg_t *c)
     if (!token) {
         return oidp_error_bearer(r, OIDP_ERR_INVALID_TOKEN, "an access token is required", 0);
     }
-    db = oidp_dbd_acquire(r);
-    if (!db) {
-        return oidp_error_json(r, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the store is unavailable");
+    e = oidp_dbd_acquire(&db, r, &desc);
+    if (e != OIDP_OK) {
+        return oidp_error_json(r, e, desc);
     }
     e = oidp_bearer_lookup(&t, r, db, c->issuer, token, &desc);
     if (e == OIDP_ERR_TEMPORARILY_UNAVAILABLE) {
@@ -52,18 +52,18 @@ int oidp_userinfo_handle(request_rec *r, const oidp_cfg_t *c)
     if (e != OIDP_OK) {
         return oidp_error_bearer(r, e, desc, 1);
     }
-    scopes = oidp_scope_parse(r->pool, t->scope);
+    scopes = oidp_scope_parse(r->pool, t->grant.scope);
     if (!oidp_scope_has(scopes, "openid")) {
         return oidp_error_bearer(r, OIDP_ERR_INSUFFICIENT_SCOPE, "the token lacks the openid scope",
                                  1);
     }
-    j = oidp_json_bind(r->pool, json_pack("{s:s}", "sub", t->user_id));
+    j = oidp_json_bind(r->pool, json_pack("{s:s}", "sub", t->grant.user_id));
     if (t->client_dialect && strcmp(t->client_dialect, OIDP_DIALECT_CASDOOR) == 0) {
         /* Casdoor's userinfo names its issuer and audience */
         json_object_set_new(j, "iss", json_string(c->issuer));
-        json_object_set_new(j, "aud", json_string(t->client_id));
+        json_object_set_new(j, "aud", json_string(t->grant.client_id));
     }
-    oidp_claims_user(j, t->user, scopes, t->claims, "userinfo", t->client_dialect);
+    oidp_claims_user(j, t->user, scopes, t->grant.claims, "userinfo", t->client_dialect);
     out = oidp_json_dump(r->pool, j, &len);
     return oidp_http_send_json(r, HTTP_OK, out, len, 1, 0);
 }

@@ -29,7 +29,7 @@ oidp_err_t oidp_authn_password(const oidp_user_t **user, request_rec *r, oidp_db
     }
     rv = oidp_store_user_get(&u, r->pool, db, username, NULL, &err);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
-        oidp_dbd_log(r, "user lookup", err);
+        OIDP_STORE_ERROR(r, OIDP_LOGNO(00030), "user lookup", err);
         return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
     }
     ok = apr_password_validate(password, u && u->password_hash ? u->password_hash : dummy_hash)

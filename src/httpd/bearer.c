@@ -70,7 +70,7 @@ oidp_err_t oidp_bearer_lookup(oidp_token_t **tp, request_rec *r, oidp_db_t *db, 
 
     *tp = NULL;
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
-        oidp_dbd_log(r, "token lookup", err);
+        OIDP_STORE_ERROR(r, OIDP_LOGNO(00031), "token lookup", err);
         *desc = "the token store is unavailable";
         return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
     }
@@ -79,7 +79,7 @@ oidp_err_t oidp_bearer_lookup(oidp_token_t **tp, request_rec *r, oidp_db_t *db, 
         *desc = "the access token is invalid, expired or revoked";
         return OIDP_ERR_INVALID_TOKEN;
     }
-    if (!t->user_id || !t->user || t->user->disabled) {
+    if (!t->grant.user_id || !t->user || t->user->disabled) {
         *desc = "the access token does not stand for an active user";
         return OIDP_ERR_INVALID_TOKEN;
     }

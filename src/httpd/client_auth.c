@@ -62,7 +62,7 @@ oidp_err_t oidp_client_auth(const oidp_client_t **client, request_rec *r, oidp_d
 
     rv = oidp_store_client_get(&c, r->pool, db, id, &err);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
-        oidp_dbd_log(r, "client lookup", err);
+        OIDP_STORE_ERROR(r, OIDP_LOGNO(00032), "client lookup", err);
         *desc = "the client store is unavailable";
         return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
     }
@@ -104,10 +104,9 @@ oidp_err_t oidp_client_auth_token_request(oidp_token_t **t, const oidp_client_t 
     if (e != OIDP_OK) {
         return e;
     }
-    *db = oidp_dbd_acquire(r);
-    if (!*db) {
-        *desc = "the store is unavailable";
-        return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
+    e = oidp_dbd_acquire(db, r, desc);
+    if (e != OIDP_OK) {
+        return e;
     }
     e = oidp_client_auth(client, r, *db, params, allow_public, desc);
     if (e != OIDP_OK) {
@@ -121,7 +120,7 @@ oidp_err_t oidp_client_auth_token_request(oidp_token_t **t, const oidp_client_t 
     rv = oidp_store_token_get(t, r->pool, *db, oidp_util_sha256_hex(r->pool, token, strlen(token)),
                               &err);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
-        oidp_dbd_log(r, "token lookup", err);
+        OIDP_STORE_ERROR(r, OIDP_LOGNO(00033), "token lookup", err);
         *desc = "the store is unavailable";
         return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
     }

@@ -108,7 +108,7 @@ int oidp_error_json(request_rec *r, oidp_err_t e, const char *desc)
         apr_table_setn(r->headers_out, "Allow", allow_header(r));
     }
     if (ei->status >= 500) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OIDP_LOGNO(00001) "%s: %s", ei->code,
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OIDP_LOGNO(00001) "%s: %s", ei->code,
                       desc ? desc : "");
     }
     return oidp_http_send_json(r, ei->status, body, len, 1, 0);
@@ -167,7 +167,7 @@ int oidp_error_page(request_rec *r, const oidp_cfg_t *c, oidp_err_t e, const cha
     values[OIDP_PH_MESSAGE] = desc ? desc : "The request could not be completed.";
     values[OIDP_PH_CODE] = ei->code;
     if (ei->status >= 500) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OIDP_LOGNO(00013) "%s: %s", ei->code,
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OIDP_LOGNO(00013) "%s: %s", ei->code,
                       desc ? desc : "");
     }
     return oidp_pages_send(r, c, OIDP_PAGE_ERROR, ei->status, values, NULL);

@@ -86,7 +86,7 @@ static oidp_err_t load(oidp_browser_t **bp, request_rec *r, const oidp_cfg_t *c,
     }
     rv = oidp_store_session_get(&s, r->pool, db, b->sid, c->issuer, &err);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
-        oidp_dbd_log(r, "session lookup", err);
+        OIDP_STORE_ERROR(r, OIDP_LOGNO(00034), "session lookup", err);
         *desc = "the session store is unavailable";
         return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
     }
@@ -140,7 +140,7 @@ oidp_err_t oidp_session_login(request_rec *r, const oidp_cfg_t *c, oidp_db_t *db
         return OIDP_ERR_SERVER_ERROR;
     }
     if (oidp_store_session_insert(r->pool, db, s, &err) != APR_SUCCESS) {
-        oidp_dbd_log(r, "session insert", err);
+        OIDP_STORE_ERROR(r, OIDP_LOGNO(00035), "session insert", err);
         *desc = "the session store is unavailable";
         return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
     }
@@ -160,7 +160,7 @@ oidp_err_t oidp_session_logout(request_rec *r, oidp_db_t *db, oidp_browser_t *b)
     oidp_err_t e = OIDP_OK;
 
     if (b->sid && oidp_store_session_end(r->pool, db, b->sid, &err) != APR_SUCCESS) {
-        oidp_dbd_log(r, "session end", err);
+        OIDP_STORE_ERROR(r, OIDP_LOGNO(00036), "session end", err);
         e = OIDP_ERR_TEMPORARILY_UNAVAILABLE;
     }
     if (b->z) {

@@ -101,14 +101,14 @@ static oidp_token_t *token(const char *hash, const char *client_id, const char *
     t->issuer = "https://idp.example";
     t->audience = client_id;
     t->kind = OIDP_TOKEN_ACCESS;
-    t->client_id = client_id;
-    t->user_id = user_id;
-    t->scope = "openid profile";
+    t->grant.client_id = client_id;
+    t->grant.user_id = user_id;
+    t->grant.scope = "openid profile";
     t->jti = apr_pstrcat(p, "jti-", hash, NULL);
-    t->grant_id = grant;
-    t->sid = user_id ? "sid-1" : NULL;
-    t->claims = user_id ? "{\"userinfo\":{\"email\":null}}" : NULL;
-    t->auth_time = user_id ? 1700000300 : 0;
+    t->grant.grant_id = grant;
+    t->grant.sid = user_id ? "sid-1" : NULL;
+    t->grant.claims = user_id ? "{\"userinfo\":{\"email\":null}}" : NULL;
+    t->grant.auth_time = user_id ? 1700000300 : 0;
     t->issued_at = 1700000400;
     t->expires_at = expires;
     return t;
@@ -374,14 +374,14 @@ START_TEST(token_insert_get)
     ck_assert_str_eq(t->issuer, "https://idp.example");
     ck_assert_str_eq(t->audience, "app1");
     ck_assert_str_eq(t->kind, "access");
-    ck_assert_str_eq(t->client_id, "app1");
-    ck_assert_str_eq(t->user_id, alice->id);
-    ck_assert_str_eq(t->scope, "openid profile");
+    ck_assert_str_eq(t->grant.client_id, "app1");
+    ck_assert_str_eq(t->grant.user_id, alice->id);
+    ck_assert_str_eq(t->grant.scope, "openid profile");
     ck_assert_str_eq(t->jti, "jti-h-user");
-    ck_assert_str_eq(t->grant_id, "g1");
-    ck_assert_str_eq(t->sid, "sid-1");
-    ck_assert_str_eq(t->claims, "{\"userinfo\":{\"email\":null}}");
-    ck_assert(t->auth_time == 1700000300);
+    ck_assert_str_eq(t->grant.grant_id, "g1");
+    ck_assert_str_eq(t->grant.sid, "sid-1");
+    ck_assert_str_eq(t->grant.claims, "{\"userinfo\":{\"email\":null}}");
+    ck_assert(t->grant.auth_time == 1700000300);
     ck_assert(t->issued_at == 1700000400);
     ck_assert(t->expires_at == 1700003600);
     ck_assert_int_eq(t->revoked, 0);
@@ -391,10 +391,10 @@ START_TEST(token_insert_get)
 
     /* client_credentials: no user */
     DB_OK(oidp_store_token_get(&t, p, &db, "h-cc", &err));
-    ck_assert_ptr_null(t->user_id);
+    ck_assert_ptr_null(t->grant.user_id);
     ck_assert_ptr_null(t->user);
-    ck_assert_ptr_null(t->grant_id);
-    ck_assert(t->auth_time == 0);
+    ck_assert_ptr_null(t->grant.grant_id);
+    ck_assert(t->grant.auth_time == 0);
 
     ck_assert_int_eq(oidp_store_token_get(&t, p, &db, "nope", &err), APR_NOTFOUND);
     ck_assert_ptr_null(t);
@@ -470,7 +470,7 @@ START_TEST(token_revoke_purge)
     DB_OK(oidp_store_token_insert(p, &db, t, &err));
     DB_OK(oidp_store_token_redeem(&r, p, &db, "r1", "app1", "https://idp.example", &err));
     ck_assert_int_eq(r->revoked, 1);
-    ck_assert_str_eq(r->grant_id, "g3");
+    ck_assert_str_eq(r->grant.grant_id, "g3");
     ck_assert_str_eq(r->issuer, "https://idp.example");
     DB_OK(oidp_store_token_redeem(&r, p, &db, "r1", "app1", "https://idp.example", &err));
     ck_assert_int_eq(r->revoked, 2);
@@ -492,16 +492,16 @@ START_TEST(code_once)
 
     c.code_hash = "ch1";
     c.issuer = "https://idp.example";
-    c.client_id = "app1";
-    c.user_id = "u1";
+    c.grant.client_id = "app1";
+    c.grant.user_id = "u1";
     c.redirect_uri = "https://rp.example/cb";
-    c.scope = "openid";
+    c.grant.scope = "openid";
     c.nonce = "n-0S6_WzA2Mj";
     c.code_challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
     c.code_challenge_method = "S256";
-    c.auth_time = 1700000000;
-    c.sid = "s1";
-    c.grant_id = "g1";
+    c.grant.auth_time = 1700000000;
+    c.grant.sid = "s1";
+    c.grant.grant_id = "g1";
     c.created_at = 1700000000;
     c.expires_at = 1700000060;
     DB_OK(oidp_store_code_insert(p, &db, &c, &err));
@@ -511,12 +511,12 @@ START_TEST(code_once)
     DB_OK(oidp_store_code_redeem(&got, p, &db, "ch1", "https://idp.example", &err));
     ck_assert_int_eq(got->used, 1);
     ck_assert_str_eq(got->issuer, "https://idp.example");
-    ck_assert_str_eq(got->client_id, "app1");
+    ck_assert_str_eq(got->grant.client_id, "app1");
     ck_assert_str_eq(got->redirect_uri, "https://rp.example/cb");
     ck_assert_str_eq(got->nonce, "n-0S6_WzA2Mj");
     ck_assert_str_eq(got->code_challenge, c.code_challenge);
     ck_assert_str_eq(got->code_challenge_method, "S256");
-    ck_assert_ptr_null(got->claims);
+    ck_assert_ptr_null(got->grant.claims);
     ck_assert(got->expires_at == 1700000060);
     DB_OK(oidp_store_code_redeem(&got, p, &db, "ch1", "https://idp.example", &err));
     ck_assert_int_eq(got->used, 2); /* a replay, for the grant to be revoked */
