@@ -218,12 +218,27 @@ static void *fake_dbd_acquire(request_rec *r)
     return NULL;
 }
 
+static void *fake_dbd_open(apr_pool_t *p, server_rec *s)
+{
+    (void)p;
+    (void)s;
+    return NULL;
+}
+
+static void fake_dbd_close(server_rec *s, void *dbd)
+{
+    (void)s;
+    (void)dbd;
+}
+
 static void dbd_register(void)
 {
     prepared = apr_hash_make(ut_pool());
     apr_hook_global_pool = ut_pool();
     apr_dynamic_fn_register("ap_dbd_prepare", (apr_opt_fn_t *)fake_dbd_prepare);
     apr_dynamic_fn_register("ap_dbd_acquire", (apr_opt_fn_t *)fake_dbd_acquire);
+    apr_dynamic_fn_register("ap_dbd_open", (apr_opt_fn_t *)fake_dbd_open);
+    apr_dynamic_fn_register("ap_dbd_close", (apr_opt_fn_t *)fake_dbd_close);
 }
 
 START_TEST(cmd_issuer)
