@@ -1,6 +1,6 @@
 #!/bin/sh
 # One run of the Apache::Test suite against one store:
-#   sh tests/suite.sh sqlite3|pgsql [TEST.PL arguments, e.g. 20-token-errors.t -verbose]
+#   sh tests/suite.sh sqlite3|pgsql [TEST.PL arguments, e.g. 200-token-errors.t -verbose]
 #
 # Makes a per-run state folder under /tmp (signing keys generated now, never
 # committed; the database; the DocumentRoot; dbd.conf), starts PostgreSQL

@@ -6,7 +6,7 @@
 # OIDCIdPIDTokenLifetime, OIDCIdPRefreshTokenLifetime, OIDCIdPCodeLifetime and
 # OIDCIdPSessionLifetime are set here but show only in the browser flows (ID
 # tokens, refresh tokens, codes, login sessions), tested with those;
-# 05-config.t checks their syntax.
+# 010-config.t checks their syntax.
 use strict;
 use warnings;
 use FindBin;
