@@ -1,10 +1,10 @@
 /*
  * mod_oidc_idp: an OpenID Provider inside Apache httpd.
  *
- * Shared declarations for the httpd-facing files: the module record, the
- * log tag macro and the per-request context handed to every endpoint.
- * Files that must build without httpd (jose, form, util, store SQL, the
- * admin tool) include only their own oidp_*.h headers, never this one.
+ * Shared declarations for the httpd-facing layers (src/httpd,
+ * src/endpoints): the module record, the log tag macro and the handler
+ * type. The core (src/core, include/core) and the admin tool build
+ * without httpd and never include this header.
  */
 #ifndef OIDP_OIDC_IDP_H
 #define OIDP_OIDC_IDP_H
@@ -16,7 +16,7 @@
 #define OIDP_VERSION "0.1.0"
 
 /* Log tags: "OIDP00042: ". Numbers are unique and never reused; the next
- * free one is in include/next-log-number (checked by tests/check_logno.sh). */
+ * free one is in include/next-log-number (checked by tests/check_sources.sh). */
 #define OIDP_LOGNO(n) "OIDP" #n ": "
 
 APLOG_USE_MODULE(oidc_idp);
