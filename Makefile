@@ -6,6 +6,7 @@
 #   make check      C unit tests only
 #   make bench      wrk benchmark against Apache serving static files
 #   make fuzz       run the fuzz targets for a while (FUZZ_SECONDS each)
+#   make format     clang-format the C sources in place (make format-check: report)
 
 APXS       ?= $(shell command -v apxs 2>/dev/null || echo /usr/bin/apxs)
 CC         ?= gcc
@@ -36,7 +37,8 @@ TOOL_SRCS  := $(wildcard tools/*.c)
 B          := build
 comma      := ,
 
-.PHONY: all module admin objects check test run bench fuzz deps-build deps-test clean distclean install
+.PHONY: all module admin objects check test run bench fuzz deps-build deps-test clean distclean install \
+        format format-check
 
 all: module admin
 
@@ -164,3 +166,15 @@ clean:
 distclean: clean
 	rm -rf state tests/t tests/logs tests/state tests/conf/apache_test_config.pm tests/e2e/output
 	find tests/conf -name '*.conf' ! -name httpd-base.conf -delete
+
+# ---------------------------------------------------------------- format
+# clang-format 14 with .clang-format (scripts/deps.sh test installs it);
+# tests/check_sources.sh checks the same files.
+FORMAT_SRCS := $(wildcard mod_oidc_idp.c src/*/*.c include/*/*.h tools/*.c tools/*.h \
+    tests/unit/*.c tests/unit/*.h tests/unit/*/*.c tests/unit/*/*.h tests/fuzz/*.c tests/fuzz/*.h)
+
+format:
+	clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	clang-format --dry-run -Werror $(FORMAT_SRCS)
