@@ -62,6 +62,8 @@ has() {
     sed 's/^/#   /' "$1" | head -n 20
     return 1
 }
+# jqr FILE FILTER: jq -r on a file, empty when it is not JSON
+jqr() { jq -r "$2" "$1" 2>/dev/null; }
 # admin OUT ERR ARGS...: runs the admin tool, output to files; its status
 admin() {
     o=$1
@@ -149,7 +151,7 @@ suite() {
     rc=$?
     check "$d: migrate exits 0 (got $rc)" [ "$rc" = 0 ]
     check "$d: migrate says what it did" \
-        has "$w/out" "^migrated $d database .*from schema version 1 to $VERSION: 2: indexes on oidp_token"
+        has "$w/out" "^migrated $d database .*from schema version 1 to $VERSION: 2: indexes on "
     check "$d: the database has schema version $VERSION" [ "$(version_of "$d" "$db")" = "$VERSION" ]
     dump "$d" "$db" >"$w/after"
     sed "s/^schema_version|1\$/schema_version|$VERSION/" "$w/before" >"$w/expected"
@@ -163,25 +165,26 @@ suite() {
         same "$w/shape.new" "$w/shape.migrated"
     check "$d: ... which has the new indexes" \
         has "$w/shape.migrated" "oidp_token_client.*|oidp_token_user|oidp_grant_revoked_at"
-    check "$d: ... with all three of them" \
-        [ "$(grep -cE 'oidp_token_client|oidp_token_user|oidp_grant_revoked_at' "$w/shape.migrated")" -ge 3 ]
+    n=$(grep -cE 'oidp_token_client|oidp_token_user|oidp_grant_revoked_at' "$w/shape.migrated")
+    check "$d: ... with all three of them" [ "$n" -ge 3 ]
 
     admin "$w/out" "$w/err" --db "$spec" migrate
     rc=$?
     check "$d: migrate again exits 0 (got $rc)" [ "$rc" = 0 ]
-    check "$d: migrate again has nothing to do" has "$w/out" "^schema version $VERSION is current: nothing to do$"
+    check "$d: migrate again has nothing to do" \
+        has "$w/out" "^schema version $VERSION is current: nothing to do$"
     dump "$d" "$db" >"$w/again"
     check "$d: ... and changes nothing" same "$w/after" "$w/again"
 
     admin "$w/out" "$w/err" --db "$spec" --json client show demo
     check "$d: client show sees the confidential fixture client" \
-        [ "$(jq -r '[.client_id, .type, .redirect_uris[0], .post_logout_redirect_uris[0] // .post_logout_uris[0]] | join(" ")' "$w/out" 2>/dev/null)" \
+        [ "$(jqr "$w/out" '[.client_id, .type, .redirect_uris[0], .post_logout_uris[0]] | join(" ")')" \
           = "demo confidential http://localhost:8080/demo/callback http://localhost:8080/demo/" ]
     admin "$w/out" "$w/err" --db "$spec" client show spa
     check "$d: client show sees the public fixture client" has "$w/out" "^type: +public"
     admin "$w/out" "$w/err" --db "$spec" --json user show jose
     check "$d: user show sees the fixture user with a non-ASCII name" \
-        [ "$(jq -r '.name + " " + (.has_password | tostring)' "$w/out" 2>/dev/null)" = "José Müller true" ]
+        [ "$(jqr "$w/out" '.name + " " + (.has_password | tostring)')" = "José Müller true" ]
     admin "$w/out" "$w/err" --db "$spec" purge
     check "$d: purge runs on the migrated database" has "$w/out" "^purged [0-9]+ expired"
 
@@ -197,7 +200,8 @@ suite() {
     admin "$w/out" "$w/err" --db "$ospec" client list
     rc=$?
     check "$d: client list on a version-1 database refuses (exit $rc)" [ "$rc" != 0 ]
-    check "$d: ... naming oidc-idp-admin migrate" has "$w/err" "schema version 1.*run 'oidc-idp-admin migrate'"
+    check "$d: ... naming oidc-idp-admin migrate" \
+        has "$w/err" "schema version 1.*run 'oidc-idp-admin migrate'"
     check "$d: ... and lists nothing" [ ! -s "$w/out" ]
 
     "sql_$d" "$old" "UPDATE oidp_meta SET value = '99' WHERE name = 'schema_version'" >/dev/null
@@ -209,7 +213,8 @@ suite() {
     admin "$w/out" "$w/err" --db "$ospec" client list
     rc=$?
     check "$d: client list refuses a database of schema version 99 (exit $rc)" [ "$rc" != 0 ]
-    check "$d: ... saying to upgrade the tool" has "$w/err" "schema version 99.*upgrade mod_oidc_idp and oidc-idp-admin"
+    check "$d: ... saying to upgrade the tool" \
+        has "$w/err" "schema version 99.*upgrade mod_oidc_idp and oidc-idp-admin"
     admin "$w/out" "$w/err" --db "$ospec" init
     rc=$?
     check "$d: init refuses a database of schema version 99 (exit $rc)" [ "$rc" != 0 ]
@@ -263,7 +268,8 @@ run_state() {
         # as make run left it: the database folder and files are httpd's
         chown -R www-data:www-data "$state/db"
     fi
-    check "run: the state's database has schema version 1" [ "$(version_of sqlite3 "$state/db/idp.db")" = 1 ]
+    check "run: the state's database has schema version 1" \
+        [ "$(version_of sqlite3 "$state/db/idp.db")" = 1 ]
 
     # its own session and process group: httpd runs in the foreground
     PORT=$port STATE=$state setsid sh "$TOP/scripts/run.sh" >"$WORK/run.log" 2>&1 </dev/null &
@@ -286,25 +292,27 @@ run_state() {
     fi
     ok "run: scripts/run.sh serves on port $port"
     check "run: it migrated the database and said so" \
-        has "$WORK/run.log" "^make run: migrated sqlite3 database .* from schema version 1 to $VERSION: "
+        has "$WORK/run.log" "^make run: migrated sqlite3 database .* from schema version 1 to $VERSION: 2: "
     check "run: the database has schema version $VERSION" \
         [ "$(version_of sqlite3 "$state/db/idp.db")" = "$VERSION" ]
-    check "run: it printed the state's client secret" has "$WORK/run.log" "^client_secret: $secret\$"
+    check "run: it printed the state's client secret" \
+        has "$WORK/run.log" "^client_secret: $secret\$"
     check "run: it printed the state's password" has "$WORK/run.log" "^password: +$password\$"
 
     code=$(curl -s -o "$WORK/token.json" -w '%{http_code}' -u "demo:$secret" \
         -d grant_type=client_credentials -d scope=api "$url/api/login/oauth/access_token")
     check "run: client_credentials with the state's credentials: 200 (got $code)" [ "$code" = 200 ]
-    check "run: ... with an access token" [ -n "$(jq -r '.access_token // empty' "$WORK/token.json" 2>/dev/null)" ]
+    check "run: ... with an access token" [ -n "$(jqr "$WORK/token.json" '.access_token // empty')" ]
 
     curl -s -o "$WORK/intro.json" -u "demo:$secret" -d token=fixture-access-token-v1 \
         "$url/api/login/oauth/introspect"
     check "run: the fixture's live access token introspects active" \
-        [ "$(jq -r '[.active, .username, .client_id] | map(tostring) | join(" ")' "$WORK/intro.json" 2>/dev/null)" = "true demo demo" ]
+        [ "$(jqr "$WORK/intro.json" '[.active, .username, .client_id] | map(tostring) | join(" ")')" \
+          = "true demo demo" ]
     curl -s -o "$WORK/intro2.json" -u "demo:$secret" -d token=fixture-access-token-v2 \
         "$url/api/login/oauth/introspect"
     check "run: an unknown token introspects inactive" \
-        [ "$(jq -r '.active' "$WORK/intro2.json" 2>/dev/null)" = false ]
+        [ "$(jqr "$WORK/intro2.json" .active)" = false ]
     code=$(curl -s -o /dev/null -w '%{http_code}' -u "demo:wrong-secret" \
         -d grant_type=client_credentials -d scope=api "$url/api/login/oauth/access_token")
     check "run: a wrong secret is refused (got $code)" [ "$code" = 401 ]
