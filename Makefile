@@ -60,9 +60,10 @@ $(B)/mod_oidc_idp.so: mod_oidc_idp.c $(SRCS) $(B)/schema.c $(HEADERS) Makefile
 	@nm -D --defined-only $@ | awk '$$2 ~ /[TDB]/ {print $$3}' | grep -v '^oidc_idp_module$$' \
 	    | grep -v '^_' | sed 's/^/exported symbol: /' | (! grep .) || (echo "only oidc_idp_module may be exported" && false)
 
-# The schema files and migrations, embedded into the admin tool and the core.
-$(B)/schema.c: conf/schema.sqlite3.sql conf/schema.pgsql.sql $(wildcard conf/migrations/*.sql) \
-	    scripts/embed-sql.sh
+# The schema files and migrations, embedded into the admin tool and the core
+# (the folder too: its time changes when a migration is added or removed).
+$(B)/schema.c: conf/schema.sqlite3.sql conf/schema.pgsql.sql conf/migrations \
+	    $(wildcard conf/migrations/*.sql) scripts/embed-sql.sh
 	@mkdir -p $(B)
 	sh scripts/embed-sql.sh conf/schema.sqlite3.sql conf/schema.pgsql.sql \
 	    $(sort $(wildcard conf/migrations/*.sql)) > $@.tmp && mv -f $@.tmp $@

@@ -5,7 +5,10 @@
 # A migration is named NNNN.<driver>.sql (conf/migrations/) and starts with
 # the line "-- N: one-line description", N being its version.
 set -eu
-[ $# -ge 2 ] || { echo "usage: $0 schema.sqlite3.sql schema.pgsql.sql [migration ...]" >&2; exit 1; }
+if [ $# -lt 2 ]; then
+    echo "usage: $0 schema.sqlite3.sql schema.pgsql.sql [migration ...]" >&2
+    exit 1
+fi
 literal() {
     sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$/\\n"/' "$1"
 }
@@ -26,7 +29,10 @@ for f in "$@"; do
     base=$(basename "$f")
     case $base in
     [0-9][0-9][0-9][0-9].sqlite3.sql | [0-9][0-9][0-9][0-9].pgsql.sql) ;;
-    *) echo "embed-sql.sh: $f: a migration is named NNNN.sqlite3.sql or NNNN.pgsql.sql" >&2; exit 1 ;;
+    *)
+        echo "embed-sql.sh: $f: a migration is named NNNN.sqlite3.sql or NNNN.pgsql.sql" >&2
+        exit 1
+        ;;
     esac
     version=$(echo "$base" | cut -c1-4 | sed 's/^0*//')
     driver=$(echo "$base" | cut -d. -f2)
