@@ -47,22 +47,28 @@ admin: $(B)/oidc-idp-admin
 
 # The module is compiled and linked by apxs (libtool) from a copy of the
 # tree in build/apxs (its objects land there, folders kept).
-$(B)/mod_oidc_idp.so: mod_oidc_idp.c $(SRCS) $(HEADERS) Makefile
+# The generated build/schema.c goes in as src/core/schema.c (the schema
+# version and migrations, src/core/migrate.c).
+$(B)/mod_oidc_idp.so: mod_oidc_idp.c $(SRCS) $(B)/schema.c $(HEADERS) Makefile
 	@rm -rf $(B)/apxs/src && mkdir -p $(B)/apxs
 	cp mod_oidc_idp.c $(B)/apxs/ && cp -r src $(B)/apxs/ && rm -f $(B)/apxs/src/README.md
+	cp $(B)/schema.c $(B)/apxs/src/core/schema.c
 	cd $(B)/apxs && $(APXS) -c -o mod_oidc_idp.la \
 	    $(addprefix -Wc$(comma),$(WARN) -std=gnu11 -fvisibility=hidden) \
 	    $(addprefix -I$(CURDIR)/include/,$(LAYERS)) \
-	    $(DEP_CFLAGS) mod_oidc_idp.c $(SRCS) $(DEP_LIBS) > build.log 2>&1 || (grep -E -A3 "error:|warning:|undefined" build.log; false)
+	    $(DEP_CFLAGS) mod_oidc_idp.c $(SRCS) src/core/schema.c $(DEP_LIBS) > build.log 2>&1 || (grep -E -A3 "error:|warning:|undefined" build.log; false)
 	# a new file renamed into place: a running httpd keeps its mapping of the old one
 	cp $(B)/apxs/.libs/mod_oidc_idp.so $@.tmp && mv -f $@.tmp $@
 	@nm -D --defined-only $@ | awk '$$2 ~ /[TDB]/ {print $$3}' | grep -v '^oidc_idp_module$$' \
 	    | grep -v '^_' | sed 's/^/exported symbol: /' | (! grep .) || (echo "only oidc_idp_module may be exported" && false)
 
-# The schema files, embedded into the admin tool and the core.
-$(B)/schema.c: conf/schema.sqlite3.sql conf/schema.pgsql.sql scripts/embed-sql.sh
+# The schema files and migrations, embedded into the admin tool and the core
+# (the folder too: its time changes when a migration is added or removed).
+$(B)/schema.c: conf/schema.sqlite3.sql conf/schema.pgsql.sql conf/migrations \
+	    $(wildcard conf/migrations/*.sql) scripts/embed-sql.sh
 	@mkdir -p $(B)
-	sh scripts/embed-sql.sh conf/schema.sqlite3.sql conf/schema.pgsql.sql > $@
+	sh scripts/embed-sql.sh conf/schema.sqlite3.sql conf/schema.pgsql.sql \
+	    $(sort $(wildcard conf/migrations/*.sql)) > $@.tmp && mv -f $@.tmp $@
 
 # Every source compiled once per layer into build/obj/<layer>/ with that
 # layer's flags: the unit tests, the admin tool and the source checks

@@ -1,5 +1,9 @@
 -- mod_oidc_idp schema for PostgreSQL (DBDriver pgsql).
--- Created by `oidc-idp-admin init`. Times are integer seconds since the epoch.
+-- Created by `oidc-idp-admin init`; schema version 2 (OIDP_SCHEMA_VERSION in
+-- include/core/oidp_schema.h). A change to this file is a new version: bump
+-- schema_version below and OIDP_SCHEMA_VERSION, and add
+-- conf/migrations/NNNN.<driver>.sql taking the previous version to it
+-- (`oidc-idp-admin migrate`). Times are integer seconds since the epoch.
 -- Client secrets, codes and tokens are stored only as SHA-256 hex digests;
 -- user passwords as bcrypt. Keep in step with schema.sqlite3.sql.
 
@@ -7,7 +11,7 @@ CREATE TABLE IF NOT EXISTS oidp_meta (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-INSERT INTO oidp_meta (name, value) VALUES ('schema_version', '1') ON CONFLICT DO NOTHING;
+INSERT INTO oidp_meta (name, value) VALUES ('schema_version', '2') ON CONFLICT DO NOTHING;
 
 CREATE TABLE IF NOT EXISTS oidp_client (
     client_id     TEXT PRIMARY KEY,
@@ -94,6 +98,9 @@ CREATE TABLE IF NOT EXISTS oidp_token (
 );
 CREATE INDEX IF NOT EXISTS oidp_token_grant ON oidp_token (grant_id);
 CREATE INDEX IF NOT EXISTS oidp_token_expires ON oidp_token (expires_at);
+-- deleting a client's or a user's tokens (oidc-idp-admin client/user remove)
+CREATE INDEX IF NOT EXISTS oidp_token_client ON oidp_token (client_id);
+CREATE INDEX IF NOT EXISTS oidp_token_user ON oidp_token (user_id);
 
 -- Grants revoked as a whole (a replayed code or refresh token): a token of
 -- such a grant is dead even if it was stored after the revocation (a
@@ -102,6 +109,8 @@ CREATE TABLE IF NOT EXISTS oidp_grant_revoked (
     grant_id   TEXT PRIMARY KEY,
     revoked_at BIGINT NOT NULL
 );
+-- purge
+CREATE INDEX IF NOT EXISTS oidp_grant_revoked_at ON oidp_grant_revoked (revoked_at);
 
 CREATE TABLE IF NOT EXISTS oidp_session (
     sid        TEXT PRIMARY KEY,

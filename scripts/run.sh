@@ -60,10 +60,17 @@ if [ ! -s "$CREDS" ]; then
         --locale en --group demo-users >/dev/null
     printf 'client_id=demo\nclient_secret=%s\nusername=demo\npassword=%s\n' "$secret" "$password" > "$CREDS"
 else
+    # a state/ of an earlier version: its database gets this version's schema,
+    # rows kept (a newer one is refused, with what to do)
+    migrated=$("$ADMIN" --db "$DB" migrate) || {
+        echo "make run: the database of $STATE could not be brought to this version's schema" \
+            "(see above)" >&2
+        exit 1
+    }
+    echo "make run: $migrated"
     # the port may have changed since the database was created
     "$ADMIN" --db "$DB" client update demo --redirect-uri "$REDIRECT" >/dev/null || {
-        echo "make run: $STATE was made by another version of the module: remove it" \
-            "(rm -rf $STATE) and run make run again" >&2
+        echo "make run: the demo client of $STATE could not be updated (see above)" >&2
         exit 1
     }
 fi

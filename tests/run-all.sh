@@ -6,7 +6,8 @@
 #   3. Apache::Test on PostgreSQL    sh tests/suite.sh pgsql (throwaway cluster)
 #   4. fuzz corpus replay            sh tests/fuzz/run.sh 0
 #   5. source checks                 sh tests/check_sources.sh
-#   6. end-to-end relying parties    tests/e2e/{mod_auth_openidc,multinode,clients}.sh
+#   6. schema migrations             sh tests/migrate.sh (SQLite, PostgreSQL, make run)
+#   7. end-to-end relying parties    tests/e2e/{mod_auth_openidc,multinode,clients}.sh
 # Every step runs even when an earlier one failed, so that one run reports
 # everything; the exit status is non-zero if any step failed. Each step
 # stops what it started (httpd, PostgreSQL), also on failure or Ctrl-C.
@@ -90,13 +91,13 @@ st=ok
 [ "$rc" -eq 0 ] || st="FAILED (exit $rc)"
 row "source checks" - - - - "$st"
 
-# ---- 6. end-to-end: each script prints "E2E <client...>: P passed, F failed"
-for e2e in mod_auth_openidc multinode clients; do
-    step "e2e-$e2e" sh "tests/e2e/$e2e.sh"
-    lines=$(grep -E '^E2E .*: [0-9]+ passed, [0-9]+ failed' "$WORK/e2e-$e2e.log" || true)
+# e2e_rows STEP: a row per "E2E <name>: P passed, F failed" line of the
+# step's log (tests/e2e/lib.sh prints them); a failed row or exit fails.
+e2e_rows() {
+    lines=$(grep -E '^E2E .*: [0-9]+ passed, [0-9]+ failed' "$WORK/$1.log" || true)
     if [ -z "$lines" ]; then
-        row "e2e $e2e" ? ? ? - "FAILED (exit $rc, no summary line)"
-        continue
+        row "e2e ${1#e2e-}" ? ? ? - "FAILED (exit $rc, no summary line)"
+        return
     fi
     echo "$lines" | while IFS= read -r l; do
         name=$(echo "$l" | sed -E 's/^E2E (.*): [0-9]+ passed, [0-9]+ failed.*/\1/')
@@ -109,6 +110,16 @@ for e2e in mod_auth_openidc multinode clients; do
     if [ "$rc" -ne 0 ] || echo "$lines" | grep -qvE ': [0-9]+ passed, 0 failed'; then
         overall=1
     fi
+}
+
+# ---- 6. schema migrations: "E2E migrations: P passed, F failed"
+step migrations sh tests/migrate.sh
+e2e_rows migrations
+
+# ---- 7. end-to-end: each script prints "E2E <client...>: P passed, F failed"
+for e2e in mod_auth_openidc multinode clients; do
+    step "e2e-$e2e" sh "tests/e2e/$e2e.sh"
+    e2e_rows "e2e-$e2e"
 done
 
 echo

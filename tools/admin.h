@@ -24,9 +24,12 @@ typedef struct admin_t {
     int json; /* --json output for list/show */
 } admin_t;
 
+/* tools/admin.c: what the commands share. */
+
 /* getopt_long-free option scanning: argv[i] is an option; returns its value
  * (the next argument) or NULL after printing an error. */
 const char *admin_optarg(int argc, const char *const *argv, int *i);
+/* Prints "oidc-idp-admin: <message>" on stderr and returns code. */
 int admin_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int admin_db_error(const char *what, const char *err);
 /* Reads a secret: from stdin (one line) or, on a terminal, with a prompt
@@ -34,7 +37,22 @@ int admin_db_error(const char *what, const char *err);
 const char *admin_read_secret(admin_t *a, const char *what, int from_stdin);
 int admin_txn(admin_t *a, void **txn);
 int admin_commit(admin_t *a, void *txn, int ok);
+/* Prepares the statement table on a->db (EX_DB, reported, if the tables do
+ * not match it). */
+int admin_prepare(admin_t *a);
 
+/* tools/admin_migrate.c: the schema's version. */
+
+/* init: the newest schema on an empty database; a database of the current
+ * version is left as it is, an older or newer one refused. */
+int admin_migrate_init(admin_t *a);
+/* migrate: upgrades an older database to OIDP_SCHEMA_VERSION. */
+int admin_migrate(admin_t *a);
+/* EX_OK when the database has the schema version of this build; otherwise
+ * EX_DB after saying what to run (init, migrate, or upgrade the tool). */
+int admin_migrate_check(admin_t *a);
+
+/* tools/admin_client.c, tools/admin_user.c: the client and user commands. */
 int admin_client(admin_t *a, int argc, const char *const *argv);
 int admin_user(admin_t *a, int argc, const char *const *argv);
 

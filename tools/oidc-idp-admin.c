@@ -4,7 +4,6 @@
  * apr_dbd; changes are seen by a running httpd at once.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,6 @@
 
 #include <apr_dbd.h>
 #include <apr_general.h>
-#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "admin.h"
@@ -28,7 +26,10 @@ static const char usage[] =
     "'pgsql:host=db.example.com dbname=idp user=idp'. Default: $OIDC_IDP_DB.\n"
     "\n"
     "Commands:\n"
-    "  init                        create the tables (idempotent)\n"
+    "  init                        create the tables of the newest schema (idempotent;\n"
+    "                              refuses a database of an older schema: see migrate)\n"
+    "  migrate                     upgrade the tables to this version's schema, in one\n"
+    "                              transaction, keeping every row; says what it did\n"
     "  client add ID [options]     register a client; prints a generated secret once\n"
     "  client update ID [options]  change a client (--new-secret prints a new secret)\n"
     "  client list | show ID | remove ID\n"
@@ -64,88 +65,11 @@ static const char usage[] =
     "  --group NAME                repeatable; on update the list is replaced\n"
     "  --disable | --enable\n"
     "\n"
+    "Every command but init and migrate refuses a database whose schema version is\n"
+    "not this tool's (run migrate, or upgrade mod_oidc_idp and this tool).\n"
+    "\n"
     "Exit status: 0 done, 1 usage or invalid value, 2 not found, 3 already exists,\n"
-    "4 database error, 5 internal error.\n";
-
-int admin_fail(int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("oidc-idp-admin: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return code;
-}
-
-int admin_db_error(const char *what, const char *err)
-{
-    return admin_fail(EX_DB, "%s: %s", what, err ? err : "database error");
-}
-
-const char *admin_optarg(int argc, const char *const *argv, int *i)
-{
-    if (*i + 1 >= argc) {
-        admin_fail(EX_USAGE, "%s needs a value", argv[*i]);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-const char *admin_read_secret(admin_t *a, const char *what, int from_stdin)
-{
-    char buf[1024], again[1024];
-    apr_size_t len = sizeof(buf);
-
-    if (from_stdin || !isatty(0)) {
-        size_t n;
-        if (!fgets(buf, sizeof(buf), stdin)) {
-            admin_fail(EX_USAGE, "no %s on standard input", what);
-            return NULL;
-        }
-        n = strlen(buf);
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
-            buf[--n] = '\0';
-        }
-        if (n == 0) {
-            admin_fail(EX_USAGE, "empty %s", what);
-            return NULL;
-        }
-        return apr_pstrdup(a->pool, buf);
-    }
-    if (apr_password_get(apr_psprintf(a->pool, "New %s: ", what), buf, &len) != APR_SUCCESS
-        || !*buf) {
-        admin_fail(EX_USAGE, "empty %s", what);
-        return NULL;
-    }
-    len = sizeof(again);
-    if (apr_password_get(apr_psprintf(a->pool, "Re-type new %s: ", what), again, &len)
-            != APR_SUCCESS
-        || strcmp(buf, again) != 0) {
-        admin_fail(EX_USAGE, "the two entries do not match");
-        return NULL;
-    }
-    return apr_pstrdup(a->pool, buf);
-}
-
-int admin_txn(admin_t *a, void **txn)
-{
-    const char *err = NULL;
-
-    if (oidp_store_begin(a->pool, &a->db, txn, &err) != APR_SUCCESS) {
-        return admin_db_error("begin", err);
-    }
-    return EX_OK;
-}
-
-int admin_commit(admin_t *a, void *txn, int ok)
-{
-    if (oidp_store_end(a->pool, &a->db, txn, ok) != APR_SUCCESS && ok) {
-        return admin_fail(EX_DB, "the change could not be committed");
-    }
-    return EX_OK;
-}
+    "4 database error (also: not initialised, another schema version), 5 internal error.\n";
 
 /* ------------------------------------------------------------------ */
 
@@ -221,65 +145,6 @@ static int db_open(admin_t *a, const char *spec)
     return EX_OK;
 }
 
-static int db_prepare(admin_t *a)
-{
-    int i;
-
-    for (i = 0; i < OIDP_STMT__COUNT; i++) {
-        const oidp_stmt_def_t *d = oidp_store_stmt_def((oidp_stmt_e)i);
-        apr_dbd_prepared_t *st = NULL;
-        int rc = apr_dbd_prepare(a->db.driver, a->pool, a->db.handle, d->sql, d->label, &st);
-        if (rc != 0) {
-            return admin_fail(EX_DB, "the schema is missing or outdated (%s: %s); run "
-                                     "'oidc-idp-admin init'",
-                              d->label, apr_dbd_error(a->db.driver, a->db.handle, rc));
-        }
-        apr_hash_set(a->db.prepared, d->label, APR_HASH_KEY_STRING, st);
-    }
-    return EX_OK;
-}
-
-/* Runs the schema statement by statement (the SQLite driver runs one
- * statement per call). */
-static int cmd_init(admin_t *a)
-{
-    char *sql = apr_pstrdup(a->pool, oidp_schema_sql(a->driver_name));
-    char *line, *last = NULL;
-    apr_array_header_t *stmt = apr_array_make(a->pool, 16, sizeof(char *));
-    int n;
-
-    if (strcmp(a->driver_name, "sqlite3") == 0
-        && apr_dbd_query(a->db.driver, a->db.handle, &n, "PRAGMA journal_mode = WAL") != 0) {
-        /* WAL is persistent; a failure here is reported by the next statement */
-    }
-    for (line = apr_strtok(sql, "\n", &last); line; line = apr_strtok(NULL, "\n", &last)) {
-        const char *t = line;
-        size_t len;
-        while (*t == ' ') {
-            t++;
-        }
-        if (!*t || strncmp(t, "--", 2) == 0) {
-            continue;
-        }
-        APR_ARRAY_PUSH(stmt, char *) = line;
-        len = strlen(line);
-        if (len > 0 && line[len - 1] == ';') {
-            char *q = apr_array_pstrcat(a->pool, stmt, '\n');
-            int rc = apr_dbd_query(a->db.driver, a->db.handle, &n, q);
-            if (rc != 0) {
-                return admin_fail(EX_DB, "init: %s", apr_dbd_error(a->db.driver, a->db.handle, rc));
-            }
-            apr_array_clear(stmt);
-        }
-    }
-    if (db_prepare(a) != EX_OK) {
-        return EX_DB;
-    }
-    printf("initialised %s database %s\n", a->driver_name,
-           strcmp(a->driver_name, "sqlite3") == 0 ? a->params : "");
-    return EX_OK;
-}
-
 static int cmd_purge(admin_t *a)
 {
     const char *err = NULL;
@@ -333,8 +198,9 @@ int main(int argc, const char *const *argv)
         fputs(usage, stderr);
         return EX_USAGE;
     }
-    if (strcmp(argv[i], "init") != 0 && strcmp(argv[i], "client") != 0
-        && strcmp(argv[i], "user") != 0 && strcmp(argv[i], "purge") != 0) {
+    if (strcmp(argv[i], "init") != 0 && strcmp(argv[i], "migrate") != 0
+        && strcmp(argv[i], "client") != 0 && strcmp(argv[i], "user") != 0
+        && strcmp(argv[i], "purge") != 0) {
         fputs(usage, stderr);
         return admin_fail(EX_USAGE, "unknown command '%s'", argv[i]);
     }
@@ -343,9 +209,12 @@ int main(int argc, const char *const *argv)
         return rc;
     }
     if (strcmp(argv[i], "init") == 0) {
-        rc = cmd_init(&a);
+        rc = admin_migrate_init(&a);
     }
-    else if ((rc = db_prepare(&a)) != EX_OK) {
+    else if (strcmp(argv[i], "migrate") == 0) {
+        rc = admin_migrate(&a);
+    }
+    else if ((rc = admin_migrate_check(&a)) != EX_OK || (rc = admin_prepare(&a)) != EX_OK) {
         /* reported */
     }
     else if (strcmp(argv[i], "purge") == 0) {
