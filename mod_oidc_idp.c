@@ -129,10 +129,19 @@ static void oidp_test_config(apr_pool_t *pconf, server_rec *s)
     }
 }
 
+static void oidp_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    oidp_startup_child_init(pchild, s);
+}
+
 static void oidp_register_hooks(apr_pool_t *p)
 {
+    /* mod_dbd's child_init makes the connection pools the schema check uses */
+    static const char *const after_dbd[] = {"mod_dbd.c", NULL};
+
     (void)p;
     ap_hook_post_config(oidp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(oidp_child_init, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_test_config(oidp_test_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(oidp_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -270,6 +270,7 @@ run_state() {
     fi
     check "run: the state's database has schema version 1" \
         [ "$(version_of sqlite3 "$state/db/idp.db")" = 1 ]
+    cp -p "$state/db/idp.db" "$WORK/idp-v1.db"
 
     # its own session and process group: httpd runs in the foreground
     PORT=$port STATE=$state setsid sh "$TOP/scripts/run.sh" >"$WORK/run.log" 2>&1 </dev/null &
@@ -328,5 +329,35 @@ run_state() {
     [ -n "$left" ] || RUN_PID=
 }
 run_state
+
+# ---- the module refuses a database whose schema version it does not know:
+# httpd (the configuration make run wrote) on the version-1 database, then
+# on one claiming version 99, stops by itself and names what to run
+refused() { # LABEL PATTERN
+    if [ ! -f "$WORK/state/httpd.conf" ]; then
+        not_ok "refuse $1: make run wrote no httpd.conf"
+        return
+    fi
+    [ "$(id -u)" != 0 ] || chown www-data:www-data "$WORK/state/db/idp.db"
+    rm -f "$WORK/state/db/idp.db-wal" "$WORK/state/db/idp.db-shm" "$WORK/state/run/httpd.pid"
+    setsid timeout 30 /usr/sbin/apache2 -f "$WORK/state/httpd.conf" -DFOREGROUND \
+        >"$WORK/refuse.log" 2>&1 </dev/null
+    rc=$?
+    check "refuse $1: httpd stops by itself (exit $rc, not the 30 s time-out)" [ "$rc" != 124 ]
+    check "refuse $1: the log says why" has "$WORK/refuse.log" "$2"
+    check "refuse $1: ... as an emergency of mod_oidc_idp" has "$WORK/refuse.log" "\\[oidc_idp:emerg\\]"
+    if ! has "$WORK/refuse.log" "$2" >/dev/null 2>&1; then
+        sed 's/^/#   /' "$WORK/refuse.log" | tail -n 15
+    fi
+}
+if [ -f "$WORK/idp-v1.db" ]; then
+    cp "$WORK/idp-v1.db" "$WORK/state/db/idp.db"
+    refused "a version-1 database" "schema version 1, this module needs $VERSION: run 'oidc-idp-admin migrate'"
+    cp "$WORK/idp-v1.db" "$WORK/state/db/idp.db"
+    sqlite3 -batch "$WORK/state/db/idp.db" "UPDATE oidp_meta SET value = '99' WHERE name = 'schema_version'"
+    refused "a version-99 database" "schema version 99, newer than this module's $VERSION"
+else
+    not_ok "refuse: no copy of the version-1 state database"
+fi
 
 finish

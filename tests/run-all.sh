@@ -5,7 +5,8 @@
 #   2. Apache::Test on SQLite        sh tests/suite.sh sqlite3
 #   3. Apache::Test on PostgreSQL    sh tests/suite.sh pgsql (throwaway cluster)
 #   4. fuzz corpus replay            sh tests/fuzz/run.sh 0
-#   5. source checks                 sh tests/check_sources.sh
+#   5. source checks                 sh tests/check_sources.sh, and its self-test
+#                                    (each check fails on a planted violation)
 #   6. schema migrations             sh tests/migrate.sh (SQLite, PostgreSQL, make run)
 #   7. end-to-end relying parties    tests/e2e/{mod_auth_openidc,multinode,clients}.sh
 # Every step runs even when an earlier one failed, so that one run reports
@@ -90,6 +91,12 @@ step sources sh tests/check_sources.sh
 st=ok
 [ "$rc" -eq 0 ] || st="FAILED (exit $rc)"
 row "source checks" - - - - "$st"
+step sources-selftest sh tests/check_sources_selftest.sh
+ok=$(grep -c '^ok ' "$WORK/sources-selftest.log" || true)
+bad=$(grep -c '^not ok ' "$WORK/sources-selftest.log" || true)
+st=ok
+[ "$rc" -eq 0 ] && [ "$ok" -gt 0 ] || st="FAILED (exit $rc)"
+row "source checks self-test" $((ok + bad)) "$ok" "$bad" - "$st"
 
 # e2e_rows STEP: a row per "E2E <name>: P passed, F failed" line of the
 # step's log (tests/e2e/lib.sh prints them); a failed row or exit fails.

@@ -18,4 +18,9 @@ const char *oidp_startup_check(apr_pool_t *p, server_rec *s);
  * with mod_dbd earlier, by OIDCIdPIssuer (src/httpd/config.c). */
 int oidp_startup_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 
+/* child_init: every provider's database must have the schema version this
+ * module was built for (OIDP_SCHEMA_VERSION); otherwise the child exits
+ * with APEXIT_CHILDFATAL and httpd stops, naming the command to run. */
+void oidp_startup_child_init(apr_pool_t *pchild, server_rec *s);
+
 #endif /* OIDP_STARTUP_H */

@@ -46,8 +46,9 @@ oidp_err_t oidp_dbd_acquire(oidp_db_t **dbp, request_rec *r, const char **desc)
     *dbp = NULL;
     if (!dbd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      OIDP_LOGNO(00002) "no database connection (check DBDriver/DBDParams and "
-                                        "that the schema is initialised: oidc-idp-admin init)");
+                      OIDP_LOGNO(00002) "no database connection (check DBDriver/DBDParams, and "
+                                        "that the schema is initialised and current: "
+                                        "oidc-idp-admin init, oidc-idp-admin migrate)");
         *desc = "the store is unavailable";
         return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
     }

@@ -4,6 +4,7 @@
  * post_config and read-only afterwards: keys, endpoint URLs, the JWKS and
  * the discovery document.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -15,6 +16,8 @@
 #include "oidp_config.h"
 #include "oidp_dbd.h"
 #include "oidp_metadata.h"
+#include "oidp_migrate.h"
+#include "oidp_schema.h"
 #include "oidp_pages.h"
 #include "oidp_session.h"
 #include "oidp_startup.h"
@@ -114,4 +117,73 @@ int oidp_startup_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s
         c->rt = runtime_build(pconf, c);
     }
     return OK;
+}
+
+/* The schema version of a provider's database: what this module was built
+ * for, or it refuses to run (the child exits with APEXIT_CHILDFATAL, which
+ * makes httpd stop, as a fatal child_init error does). A database that
+ * cannot be reached now is only logged: it is checked again by the next
+ * child, and requests meanwhile get 503. */
+static void check_schema(apr_pool_t *p, server_rec *s)
+{
+    const char *err = NULL;
+    oidp_db_t db;
+    void *conn = oidp_dbd_open(&db, p, s);
+    apr_status_t rv;
+    int v = 0;
+
+    if (!conn) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     OIDP_LOGNO(00037) "cannot check the database's schema version now: no "
+                                       "connection (see mod_dbd's message above; an outdated "
+                                       "schema makes its statements fail: oidc-idp-admin "
+                                       "migrate upgrades it)");
+        return;
+    }
+    rv = oidp_migrate_version(&v, p, &db, &err);
+    oidp_dbd_close(s, conn);
+    if (rv == APR_SUCCESS && v == OIDP_SCHEMA_VERSION) {
+        return;
+    }
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     OIDP_LOGNO(00038) "cannot read the database's schema version: %s",
+                     err ? err : "unknown error");
+        return;
+    }
+    if (rv == APR_NOTFOUND) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     OIDP_LOGNO(00039) "the database of %s has no schema version: it was not "
+                                       "made by oidc-idp-admin init; refusing to start",
+                     s->server_hostname ? s->server_hostname : "(default)");
+    }
+    else if (v < OIDP_SCHEMA_VERSION) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     OIDP_LOGNO(00040) "the database of %s has schema version %d, this module "
+                                       "needs %d: run 'oidc-idp-admin migrate' (with the "
+                                       "DBDriver:DBDParams of this server); refusing to start",
+                     s->server_hostname ? s->server_hostname : "(default)", v,
+                     OIDP_SCHEMA_VERSION);
+    }
+    else {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     OIDP_LOGNO(00041) "the database of %s has schema version %d, newer than "
+                                       "this module's %d: install the module (and "
+                                       "oidc-idp-admin) that made it; refusing to start",
+                     s->server_hostname ? s->server_hostname : "(default)", v,
+                     OIDP_SCHEMA_VERSION);
+    }
+    exit(APEXIT_CHILDFATAL);
+}
+
+void oidp_startup_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    server_rec *sp;
+
+    for (sp = s; sp; sp = sp->next) {
+        const oidp_cfg_t *c = ap_get_module_config(sp->module_config, &oidc_idp_module);
+        if (c->issuer) {
+            check_schema(pchild, sp);
+        }
+    }
 }
