@@ -32,9 +32,9 @@
 #define OIDP_POST OIDP_M(M_POST)
 
 typedef struct oidp_route_t {
-    const char *handler;   /* SetHandler name */
-    apr_int64_t methods;   /* allowed methods (HEAD goes with GET) */
-    int cors;              /* Access-Control-Allow-Origin: * (no credentials) */
+    const char *handler; /* SetHandler name */
+    apr_int64_t methods; /* allowed methods (HEAD goes with GET) */
+    int cors;            /* Access-Control-Allow-Origin: * (no credentials) */
     oidp_handler_fn *fn;
 } oidp_route_t;
 
@@ -110,8 +110,7 @@ static int oidp_handler(request_rec *r)
     return rt->fn(r, c);
 }
 
-static int oidp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
-                            server_rec *s)
+static int oidp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     (void)plog;
     return oidp_startup_post_config(pconf, ptemp, s);
@@ -152,8 +151,8 @@ static const command_rec oidp_cmds[] = {
     AP_INIT_ITERATE("OIDCIdPSigningKey", oidp_cmd_signing_key, NULL, RSRC_CONF,
                     "PEM key files (RSA >= 2048, EC P-256, Ed25519); the first signs, all are "
                     "published"),
-    AP_INIT_TAKE1("OIDCIdPAccessTokenLifetime", oidp_cmd_lifetime, OIDP_TTL_ACCESS_TOKEN,
-                  RSRC_CONF, "Access token lifetime (seconds, or with s/m/h/d); default 3600"),
+    AP_INIT_TAKE1("OIDCIdPAccessTokenLifetime", oidp_cmd_lifetime, OIDP_TTL_ACCESS_TOKEN, RSRC_CONF,
+                  "Access token lifetime (seconds, or with s/m/h/d); default 3600"),
     AP_INIT_TAKE1("OIDCIdPIDTokenLifetime", oidp_cmd_lifetime, OIDP_TTL_ID_TOKEN, RSRC_CONF,
                   "ID token lifetime; default 3600"),
     AP_INIT_TAKE1("OIDCIdPRefreshTokenLifetime", oidp_cmd_lifetime, OIDP_TTL_REFRESH_TOKEN,
@@ -178,7 +177,7 @@ static const command_rec oidp_cmds[] = {
 
 OIDP_EXPORT module AP_MODULE_DECLARE_DATA oidc_idp_module = {
     STANDARD20_MODULE_STUFF,
-    NULL,                   /* per-directory config: none, everything is per server */
+    NULL, /* per-directory config: none, everything is per server */
     NULL,
     oidp_cfg_server_create, /* per-server config */
     oidp_cfg_server_merge,

@@ -103,8 +103,9 @@ int admin_prepare(admin_t *a)
         apr_dbd_prepared_t *st = NULL;
         int rc = apr_dbd_prepare(a->db.driver, a->pool, a->db.handle, d->sql, d->label, &st);
         if (rc != 0) {
-            return admin_fail(EX_DB, "the database does not have the tables of schema version %d "
-                                     "(%s: %s)",
+            return admin_fail(EX_DB,
+                              "the database does not have the tables of schema version %d "
+                              "(%s: %s)",
                               OIDP_SCHEMA_VERSION, d->label,
                               apr_dbd_error(a->db.driver, a->db.handle, rc));
         }

@@ -53,8 +53,9 @@ static int uri_ok(apr_pool_t *p, const char *uri)
     }
     if (strcasecmp(u.scheme, "http") == 0 && u.hostname && strcmp(u.hostname, "localhost") != 0
         && strcmp(u.hostname, "127.0.0.1") != 0 && strcmp(u.hostname, "::1") != 0) {
-        fprintf(stderr, "oidc-idp-admin: warning: %s is not https: codes and tokens will cross "
-                        "the network in clear\n",
+        fprintf(stderr,
+                "oidc-idp-admin: warning: %s is not https: codes and tokens will cross "
+                "the network in clear\n",
                 uri);
     }
     return 1;
@@ -82,17 +83,16 @@ static void client_print(admin_t *a, const oidp_client_t *c)
                               "auth_method", c->auth_method, "grant_types", c->grant_types,
                               "scopes", c->scopes, "dialect", c->dialect, "first_party",
                               c->first_party, "display_name", c->display_name, "id_token_alg",
-                              c->id_token_alg, "redirect_uris", json_array(),
-                              "post_logout_uris", json_array(), "created_at",
-                              (json_int_t)c->created_at, "updated_at", (json_int_t)c->updated_at);
+                              c->id_token_alg, "redirect_uris", json_array(), "post_logout_uris",
+                              json_array(), "created_at", (json_int_t)c->created_at, "updated_at",
+                              (json_int_t)c->updated_at);
         for (i = 0; i < c->redirect_uris->nelts; i++) {
             json_array_append_new(json_object_get(j, "redirect_uris"),
                                   json_string(APR_ARRAY_IDX(c->redirect_uris, i, const char *)));
         }
         for (i = 0; i < c->post_logout_uris->nelts; i++) {
-            json_array_append_new(
-                json_object_get(j, "post_logout_uris"),
-                json_string(APR_ARRAY_IDX(c->post_logout_uris, i, const char *)));
+            json_array_append_new(json_object_get(j, "post_logout_uris"),
+                                  json_string(APR_ARRAY_IDX(c->post_logout_uris, i, const char *)));
         }
         puts(oidp_json_dump(a->pool, oidp_json_bind(a->pool, j), NULL));
         return;
@@ -200,7 +200,8 @@ static int client_options(admin_t *a, oidp_client_t *c, int argc, const char *co
             c->id_token_alg = v;
         }
     }
-    if (strcmp(c->auth_method, "none") == 0 && oidp_util_word_in(c->grant_types, "client_credentials")) {
+    if (strcmp(c->auth_method, "none") == 0
+        && oidp_util_word_in(c->grant_types, "client_credentials")) {
         return admin_fail(EX_USAGE, "a public client cannot use client_credentials");
     }
     if (redirects) {

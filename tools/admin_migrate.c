@@ -24,15 +24,17 @@ static const char *what(admin_t *a)
 
 static int newer(admin_t *a, int version)
 {
-    return admin_fail(EX_DB, "the %s has schema version %d, newer than the %d this tool knows: "
-                             "upgrade mod_oidc_idp and oidc-idp-admin",
+    return admin_fail(EX_DB,
+                      "the %s has schema version %d, newer than the %d this tool knows: "
+                      "upgrade mod_oidc_idp and oidc-idp-admin",
                       what(a), version, OIDP_SCHEMA_VERSION);
 }
 
 static int older(admin_t *a, int version)
 {
-    return admin_fail(EX_DB, "the %s has schema version %d, this tool needs %d: run "
-                             "'oidc-idp-admin migrate' to upgrade it",
+    return admin_fail(EX_DB,
+                      "the %s has schema version %d, this tool needs %d: run "
+                      "'oidc-idp-admin migrate' to upgrade it",
                       what(a), version, OIDP_SCHEMA_VERSION);
 }
 
@@ -75,8 +77,9 @@ int admin_migrate_init(admin_t *a)
         return admin_db_error("init", err);
     }
     if (rv == APR_SUCCESS && version < OIDP_SCHEMA_VERSION) {
-        return admin_fail(EX_DB, "the %s is already initialised, with schema version %d: run "
-                                 "'oidc-idp-admin migrate' to upgrade it to %d",
+        return admin_fail(EX_DB,
+                          "the %s is already initialised, with schema version %d: run "
+                          "'oidc-idp-admin migrate' to upgrade it to %d",
                           what(a), version, OIDP_SCHEMA_VERSION);
     }
     if (rv == APR_SUCCESS && version > OIDP_SCHEMA_VERSION) {

@@ -127,11 +127,11 @@ static void user_print(admin_t *a, const oidp_user_t *u)
             "family_name", u->family_name, "email", u->email, "email_verified", u->email_verified,
             "phone_number", u->phone_number, "phone_number_verified", u->phone_number_verified,
             "street_address", u->address_street, "locality", u->address_locality, "region",
-            u->address_region, "postal_code", u->address_postal_code, "country",
-            u->address_country, "formatted_address", u->address_formatted, "picture", u->picture,
-            "locale", u->locale, "groups", groups ? groups : json_array(), "disabled",
-            u->disabled, "has_password", u->password_hash != NULL, "created_at",
-            (json_int_t)u->created_at, "updated_at", (json_int_t)u->updated_at);
+            u->address_region, "postal_code", u->address_postal_code, "country", u->address_country,
+            "formatted_address", u->address_formatted, "picture", u->picture, "locale", u->locale,
+            "groups", groups ? groups : json_array(), "disabled", u->disabled, "has_password",
+            u->password_hash != NULL, "created_at", (json_int_t)u->created_at, "updated_at",
+            (json_int_t)u->updated_at);
         puts(oidp_json_dump(a->pool, oidp_json_bind(a->pool, j), NULL));
         return;
     }

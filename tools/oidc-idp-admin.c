@@ -129,8 +129,9 @@ static int db_open(admin_t *a, const char *spec)
     }
     rc = apr_dbd_get_driver(a->pool, a->driver_name, &a->db.driver);
     if (rc != APR_SUCCESS) {
-        return admin_fail(EX_DB, "cannot load the apr_dbd driver '%s' (install "
-                                 "libaprutil1-dbd-%s)",
+        return admin_fail(EX_DB,
+                          "cannot load the apr_dbd driver '%s' (install "
+                          "libaprutil1-dbd-%s)",
                           a->driver_name, a->driver_name);
     }
     rc = apr_dbd_open_ex(a->db.driver, a->pool, a->params, &a->db.handle, &err);

@@ -38,7 +38,7 @@ apr_status_t oidp_form_basic_auth(const char **user, const char **pass, apr_pool
  * as their text, null as absent), as Casdoor's SDKs post to the token
  * endpoint. Duplicated
  * names, nested values and non-objects fail with APR_EINVAL. */
-apr_status_t oidp_form_json_params(apr_hash_t *out, apr_pool_t *p, const char *data,
-                                   apr_size_t len, const char **err);
+apr_status_t oidp_form_json_params(apr_hash_t *out, apr_pool_t *p, const char *data, apr_size_t len,
+                                   const char **err);
 
 #endif /* OIDP_FORM_H */

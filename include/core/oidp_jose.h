@@ -18,15 +18,15 @@ typedef enum {
 } oidp_alg_e;
 
 typedef struct oidp_key_t {
-    void *pkey;          /* EVP_PKEY *, freed with the pool it was loaded into */
+    void *pkey; /* EVP_PKEY *, freed with the pool it was loaded into */
     oidp_alg_e alg;
     const char *alg_name; /* "RS256", "ES256", "EdDSA" */
     const char *kty;      /* "RSA", "EC", "OKP" */
     const char *kid;      /* RFC 7638 thumbprint, base64url */
     const char *source;   /* file name, for log messages */
     /* public JWK members, base64url (NULL where the key type has none) */
-    const char *n, *e;          /* RSA */
-    const char *crv, *x, *y;    /* EC (crv, x, y), OKP (crv, x) */
+    const char *n, *e;       /* RSA */
+    const char *crv, *x, *y; /* EC (crv, x, y), OKP (crv, x) */
 } oidp_key_t;
 
 typedef struct oidp_keyset_t {
@@ -56,8 +56,8 @@ oidp_alg_e oidp_jose_alg_from_name(const char *name);
 
 /* JWS compact serialisation of payload (a JSON text) with a protected
  * header {"alg","kid","typ"}. typ may be NULL. */
-apr_status_t oidp_jose_sign(const char **jws, apr_pool_t *p, const oidp_key_t *key,
-                            const char *typ, const char *payload, apr_size_t payload_len);
+apr_status_t oidp_jose_sign(const char **jws, apr_pool_t *p, const oidp_key_t *key, const char *typ,
+                            const char *payload, apr_size_t payload_len);
 
 /* Verifies a JWS compact string against the key set: the header must carry
  * an alg we support (never "none") and, if it names a kid, that key. On

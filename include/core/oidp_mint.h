@@ -28,8 +28,8 @@ typedef struct oidp_issue_t {
     const oidp_client_t *client;
     const oidp_user_t *user; /* NULL for client_credentials: sub is then the client_id */
     oidp_grant_t grant;
-    const char *nonce;       /* from the authorization request */
-    int id_token;            /* an ID token is wanted (issued when openid was granted) */
+    const char *nonce; /* from the authorization request */
+    int id_token;      /* an ID token is wanted (issued when openid was granted) */
 } oidp_issue_t;
 
 /* The audience of access tokens: OIDCIdPAccessTokenAudience, else the client. */
@@ -56,7 +56,7 @@ const oidp_key_t *oidp_mint_id_token_key(const oidp_keyset_t *ks, const oidp_cli
 
 /* An ID token for the grant's user, with at_hash of access_token. */
 apr_status_t oidp_mint_id_token(const char **jws, apr_pool_t *p, const oidp_mint_t *m,
-                                const oidp_issue_t *is, const char *access_token,
-                                apr_int64_t now, const char **err);
+                                const oidp_issue_t *is, const char *access_token, apr_int64_t now,
+                                const char **err);
 
 #endif /* OIDP_MINT_H */

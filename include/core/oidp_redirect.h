@@ -19,7 +19,11 @@ int oidp_redirect_uri_allowed(apr_pool_t *p, const oidp_client_t *c, const char 
 int oidp_redirect_post_logout_allowed(const oidp_client_t *c, const char *uri);
 
 /* Response modes (OAuth 2.0 Multiple Response Types, Form Post). */
-typedef enum { OIDP_RM_QUERY, OIDP_RM_FRAGMENT, OIDP_RM_FORM_POST } oidp_rm_e;
+typedef enum {
+    OIDP_RM_QUERY,
+    OIDP_RM_FRAGMENT,
+    OIDP_RM_FORM_POST
+} oidp_rm_e;
 
 /* A response parameter list: name/value pairs in order. */
 typedef struct oidp_params_t {

@@ -77,14 +77,14 @@ typedef struct oidp_db_t {
 
 typedef struct oidp_client_t {
     const char *client_id;
-    const char *secret_hash;  /* SHA-256 hex; NULL for a public client */
-    const char *auth_method;  /* OIDP_AUTH_* */
-    const char *grant_types;  /* space-separated */
-    const char *scopes;       /* space-separated scopes the client may get */
-    const char *display_name; /* may be NULL */
-    const char *dialect;      /* "standard" or "casdoor" */
-    int first_party;          /* consent skipped */
-    const char *id_token_alg; /* NULL: the first key's */
+    const char *secret_hash;              /* SHA-256 hex; NULL for a public client */
+    const char *auth_method;              /* OIDP_AUTH_* */
+    const char *grant_types;              /* space-separated */
+    const char *scopes;                   /* space-separated scopes the client may get */
+    const char *display_name;             /* may be NULL */
+    const char *dialect;                  /* "standard" or "casdoor" */
+    int first_party;                      /* consent skipped */
+    const char *id_token_alg;             /* NULL: the first key's */
     apr_array_header_t *redirect_uris;    /* const char * */
     apr_array_header_t *post_logout_uris; /* const char * */
     apr_int64_t created_at;
@@ -140,10 +140,10 @@ typedef struct oidp_token_t {
     const char *jti;
     apr_int64_t issued_at;
     apr_int64_t expires_at;
-    int revoked;            /* a count: > 1 after a rotated refresh token is replayed */
+    int revoked; /* a count: > 1 after a rotated refresh token is replayed */
     /* filled by oidp_store_token_get */
-    const oidp_user_t *user;     /* NULL if none or deleted */
-    const char *client_dialect;  /* the client's claim dialect */
+    const oidp_user_t *user;    /* NULL if none or deleted */
+    const char *client_dialect; /* the client's claim dialect */
 } oidp_token_t;
 
 /* An authorization code (stored by hash, single use). */

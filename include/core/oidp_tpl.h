@@ -17,13 +17,13 @@ typedef enum {
     OIDP_PH_HIDDEN_FIELDS, /* raw */
     OIDP_PH_USERNAME,
     OIDP_PH_ERROR,
-    OIDP_PH_ERROR_HTML,    /* raw */
+    OIDP_PH_ERROR_HTML, /* raw */
     OIDP_PH_ISSUER,
-    OIDP_PH_SCOPE_ITEMS,   /* raw */
+    OIDP_PH_SCOPE_ITEMS, /* raw */
     OIDP_PH_MESSAGE,
     OIDP_PH_CODE,
-    OIDP_PH_BODY,          /* raw */
-    OIDP_PH_HOST,          /* the issuer's host, for the footer */
+    OIDP_PH_BODY,           /* raw */
+    OIDP_PH_HOST,           /* the issuer's host, for the footer */
     OIDP_PH_USERNAME_FOCUS, /* raw: "autofocus" or "" */
     OIDP_PH_PASSWORD_FOCUS, /* raw: "autofocus" or "" */
     OIDP_PH__COUNT
@@ -41,6 +41,6 @@ char *oidp_tpl_escape(apr_pool_t *p, const char *s);
 
 /* <input type="hidden"> fields for name/value arrays. */
 char *oidp_tpl_hidden(apr_pool_t *p, const apr_array_header_t *names,
-                        const apr_array_header_t *values);
+                      const apr_array_header_t *values);
 
 #endif /* OIDP_TPL_H */

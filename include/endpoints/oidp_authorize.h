@@ -28,33 +28,33 @@ typedef struct oidp_authz_t {
     const oidp_cfg_t *c;
     oidp_db_t *db;
     apr_hash_t *params;
-    apr_hash_t *bad;         /* parameters that were repeated or malformed */
+    apr_hash_t *bad; /* parameters that were repeated or malformed */
     oidp_client_t *client;
     const char *redirect_uri;
-    int mode;                /* oidp_rm_e */
+    int mode; /* oidp_rm_e */
     const char *state;
     const char *nonce;
     apr_array_header_t *scopes;
     const char *scope;
-    const char *claims;      /* normalised claims request, "" if none */
+    const char *claims; /* normalised claims request, "" if none */
     apr_array_header_t *claims_scopes;
     const char *challenge;
     const char *challenge_method;
     int prompt_none, prompt_login, prompt_consent;
-    apr_int64_t max_age;     /* -1: not sent */
-    const char *hint_sub;    /* the sub of a valid id_token_hint */
+    apr_int64_t max_age;  /* -1: not sent */
+    const char *hint_sub; /* the sub of a valid id_token_hint */
     const char *login_hint;
     oidp_browser_t *b;
     /* what the steps decided, for the edge (src/endpoints/authorize.c) */
-    int fresh;                    /* the user has just signed in */
-    int consenting;               /* the consent page was answered with allow */
+    int fresh;      /* the user has just signed in */
+    int consenting; /* the consent page was answered with allow */
     oidp_az_show_e show;
-    const char *login_error;      /* OIDP_AZ_SHOW_LOGIN: the message, the username */
+    const char *login_error; /* OIDP_AZ_SHOW_LOGIN: the message, the username */
     const char *login_username;
-    apr_array_header_t *wanted;   /* OIDP_AZ_SHOW_CONSENT: the scopes asked for */
-    oidp_params_t *response;      /* OIDP_AZ_SHOW_CODE: the response parameters */
-    int error_page;               /* an error is a page for a person, not a redirect */
-    const char *desc;             /* the error's description (a sentence on a page) */
+    apr_array_header_t *wanted; /* OIDP_AZ_SHOW_CONSENT: the scopes asked for */
+    oidp_params_t *response;    /* OIDP_AZ_SHOW_CODE: the response parameters */
+    int error_page;             /* an error is a page for a person, not a redirect */
+    const char *desc;           /* the error's description (a sentence on a page) */
 } oidp_authz_t;
 
 /* src/authorize_request.c */
@@ -66,8 +66,8 @@ oidp_err_t oidp_authorize_request_read(oidp_authz_t *a, const char **desc);
  * either is wrong (a page, never a redirect). */
 oidp_err_t oidp_authorize_request_client(oidp_authz_t *a, const char **desc);
 /* response_mode, then everything else; errors go back to the client. */
-oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err, const char *parse_desc,
-                                    const char **desc);
+oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err,
+                                        const char *parse_desc, const char **desc);
 
 /* src/authorize_pages.c */
 int oidp_authorize_pages_login(oidp_authz_t *a, const char *error, const char *username);

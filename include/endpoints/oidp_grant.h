@@ -20,7 +20,7 @@ typedef struct oidp_token_req_t {
     oidp_db_t *db;
     const oidp_client_t *client; /* authenticated */
     apr_hash_t *params;
-    const char *desc;            /* why, when a step fails: for the edge to send */
+    const char *desc; /* why, when a step fails: for the edge to send */
 } oidp_token_req_t;
 
 /* OIDP_OK with *is filled, or the error (t->desc says why). */

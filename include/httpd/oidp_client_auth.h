@@ -14,7 +14,7 @@
 /* The client, authenticated with the method it registered. allow_public:
  * whether a public client (auth method none) may use this endpoint. */
 oidp_err_t oidp_client_auth(const oidp_client_t **client, request_rec *r, oidp_db_t *db,
-                                    apr_hash_t *params, int allow_public, const char **desc);
+                            apr_hash_t *params, int allow_public, const char **desc);
 
 struct oidp_cfg_t;
 
@@ -24,9 +24,9 @@ struct oidp_cfg_t;
  * (token_type_hint is only a hint: one lookup finds both kinds). Returns
  * the error to answer otherwise. */
 oidp_err_t oidp_client_auth_token_request(oidp_token_t **t, const oidp_client_t **client,
-                                     oidp_db_t **db, request_rec *r,
-                                     const struct oidp_cfg_t *c, int allow_public,
-                                     const char **desc);
+                                          oidp_db_t **db, request_rec *r,
+                                          const struct oidp_cfg_t *c, int allow_public,
+                                          const char **desc);
 
 /* The pure part: does this secret match the stored hash (constant time)? */
 int oidp_client_auth_secret_ok(apr_pool_t *p, const oidp_client_t *c, const char *secret);

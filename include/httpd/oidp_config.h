@@ -19,32 +19,32 @@
  * all threads without locks). */
 typedef struct oidp_runtime_t {
     const oidp_keyset_t *keys;
-    const char *origin;                        /* scheme://host[:port] */
-    const char *endpoint_url[OIDP_EP__COUNT];  /* absolute URLs */
+    const char *origin;                       /* scheme://host[:port] */
+    const char *endpoint_url[OIDP_EP__COUNT]; /* absolute URLs */
     const char *discovery_json;
     apr_size_t discovery_len;
     const char *jwks_json;
     apr_size_t jwks_len;
-    oidp_mint_t mint;                          /* issuer, keys, audience, lifetimes */
+    oidp_mint_t mint; /* issuer, keys, audience, lifetimes */
 } oidp_runtime_t;
 
 struct oidp_tpl_t;
 
 typedef struct oidp_cfg_t {
-    const char *issuer;                     /* OIDCIdPIssuer */
-    apr_array_header_t *keys;               /* OIDCIdPSigningKey: oidp_key_t *, loaded
+    const char *issuer;                   /* OIDCIdPIssuer */
+    apr_array_header_t *keys;             /* OIDCIdPSigningKey: oidp_key_t *, loaded
                                                when the directive is read */
-    int access_token_ttl;                   /* OIDCIdPAccessTokenLifetime */
-    int id_token_ttl;                       /* OIDCIdPIDTokenLifetime */
-    int refresh_token_ttl;                  /* OIDCIdPRefreshTokenLifetime */
-    int code_ttl;                           /* OIDCIdPCodeLifetime */
-    int session_ttl;                        /* OIDCIdPSessionLifetime */
-    int allow_plain_pkce;                   /* OIDCIdPAllowPlainPKCE */
-    struct oidp_tpl_t *login_template;      /* OIDCIdPLoginTemplate, compiled */
-    const char *access_token_audience;      /* OIDCIdPAccessTokenAudience */
-    const char *endpoint[OIDP_EP__COUNT];   /* OIDCIdPEndpoint name path */
-    apr_off_t max_body;                     /* OIDCIdPMaxRequestBody */
-    oidp_runtime_t *rt;                     /* not merged: set at post_config */
+    int access_token_ttl;                 /* OIDCIdPAccessTokenLifetime */
+    int id_token_ttl;                     /* OIDCIdPIDTokenLifetime */
+    int refresh_token_ttl;                /* OIDCIdPRefreshTokenLifetime */
+    int code_ttl;                         /* OIDCIdPCodeLifetime */
+    int session_ttl;                      /* OIDCIdPSessionLifetime */
+    int allow_plain_pkce;                 /* OIDCIdPAllowPlainPKCE */
+    struct oidp_tpl_t *login_template;    /* OIDCIdPLoginTemplate, compiled */
+    const char *access_token_audience;    /* OIDCIdPAccessTokenAudience */
+    const char *endpoint[OIDP_EP__COUNT]; /* OIDCIdPEndpoint name path */
+    apr_off_t max_body;                   /* OIDCIdPMaxRequestBody */
+    oidp_runtime_t *rt;                   /* not merged: set at post_config */
 } oidp_cfg_t;
 
 /* Defaults, applied by the getters so that inheritance works. */

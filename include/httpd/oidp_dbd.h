@@ -33,8 +33,8 @@ void oidp_dbd_close(server_rec *s, void *conn);
  * (OIDP_LOGNO(n)), the operation and the driver's message; the caller then
  * answers temporarily_unavailable. A macro so that the log line names the
  * call site's file and line. */
-#define OIDP_STORE_ERROR(r, tag, what, err)                                              \
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, (r), tag "store: %s failed: %s", (what),     \
+#define OIDP_STORE_ERROR(r, tag, what, err)                                          \
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, (r), tag "store: %s failed: %s", (what), \
                   (err) ? (err) : "unknown error")
 
 #endif /* OIDP_STORE_DBD_H */

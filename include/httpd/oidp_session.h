@@ -13,11 +13,11 @@
 #include "oidp_store.h"
 
 typedef struct oidp_browser_t {
-    void *z;                 /* mod_session's session_rec */
-    const char *sid;         /* from the cookie */
-    const char *csrf;        /* from the cookie */
-    oidp_session_t *login;   /* the live login session with its user, or NULL */
-    int dirty;               /* the cookie must be written */
+    void *z;               /* mod_session's session_rec */
+    const char *sid;       /* from the cookie */
+    const char *csrf;      /* from the cookie */
+    oidp_session_t *login; /* the live login session with its user, or NULL */
+    int dirty;             /* the cookie must be written */
 } oidp_browser_t;
 
 /* Looks up mod_session's functions (configuration time). Non-zero if loaded. */
@@ -28,21 +28,21 @@ int oidp_session_init(void);
  * with SERVER_ERROR when no session is configured for this location
  * (Session On and SessionCookieName), TEMPORARILY_UNAVAILABLE when the
  * store is down. */
-oidp_err_t oidp_session_load(oidp_browser_t **b, request_rec *r, const oidp_cfg_t *c,
-                             oidp_db_t *db, const char **desc);
+oidp_err_t oidp_session_load(oidp_browser_t **b, request_rec *r, const oidp_cfg_t *c, oidp_db_t *db,
+                             const char **desc);
 
 /* Like oidp_session_load where a session is optional (a location without
  * Session On simply has none): never fails for that reason. */
-oidp_err_t oidp_session_peek(oidp_browser_t **b, request_rec *r, const oidp_cfg_t *c,
-                             oidp_db_t *db, const char **desc);
+oidp_err_t oidp_session_peek(oidp_browser_t **b, request_rec *r, const oidp_cfg_t *c, oidp_db_t *db,
+                             const char **desc);
 
 /* The CSRF token of the browser session (created on first use). */
 const char *oidp_session_csrf(request_rec *r, oidp_browser_t *b);
 int oidp_session_csrf_ok(const oidp_browser_t *b, const char *token);
 
 /* Starts a new login session for u (fresh sid and CSRF token). */
-oidp_err_t oidp_session_login(request_rec *r, const oidp_cfg_t *c, oidp_db_t *db,
-                              oidp_browser_t *b, const oidp_user_t *u, const char **desc);
+oidp_err_t oidp_session_login(request_rec *r, const oidp_cfg_t *c, oidp_db_t *db, oidp_browser_t *b,
+                              const oidp_user_t *u, const char **desc);
 
 /* Ends the login session: the row is marked ended, the cookie emptied. */
 oidp_err_t oidp_session_logout(request_rec *r, oidp_db_t *db, oidp_browser_t *b);

@@ -5,8 +5,7 @@
 
 #include "oidp_b64url.h"
 
-static const char b64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 char *oidp_b64url_encode(apr_pool_t *p, const unsigned char *d, apr_size_t len)
 {

@@ -12,7 +12,14 @@
 #include "oidp_json.h"
 #include "oidp_scope.h"
 
-typedef enum { C_STR, C_BOOL, C_TIME, C_ADDRESS, C_GROUPS, C_USERNAME } ckind_e;
+typedef enum {
+    C_STR,
+    C_BOOL,
+    C_TIME,
+    C_ADDRESS,
+    C_GROUPS,
+    C_USERNAME
+} ckind_e;
 
 typedef struct claim_def_t {
     const char *name;
@@ -69,8 +76,8 @@ static json_t *address_of(const oidp_user_t *u)
     const struct {
         const char *k;
         const char *v;
-    } f[] = {{"formatted", u->address_formatted},  {"street_address", u->address_street},
-             {"locality", u->address_locality},    {"region", u->address_region},
+    } f[] = {{"formatted", u->address_formatted},     {"street_address", u->address_street},
+             {"locality", u->address_locality},       {"region", u->address_region},
              {"postal_code", u->address_postal_code}, {"country", u->address_country}};
     size_t i;
 

@@ -198,8 +198,8 @@ apr_status_t oidp_form_basic_auth(const char **user, const char **pass, apr_pool
     return APR_SUCCESS;
 }
 
-apr_status_t oidp_form_json_params(apr_hash_t *out, apr_pool_t *p, const char *data,
-                                   apr_size_t len, const char **err)
+apr_status_t oidp_form_json_params(apr_hash_t *out, apr_pool_t *p, const char *data, apr_size_t len,
+                                   const char **err)
 {
     json_t *obj = oidp_json_bind(p, json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL));
     const char *key;

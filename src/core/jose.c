@@ -141,8 +141,7 @@ apr_status_t oidp_jose_key_from_pem(oidp_key_t **key, apr_pool_t *p, const char 
     return APR_SUCCESS;
 }
 
-apr_status_t oidp_jose_key_load(oidp_key_t **key, apr_pool_t *p, const char *path,
-                                const char **err)
+apr_status_t oidp_jose_key_load(oidp_key_t **key, apr_pool_t *p, const char *path, const char **err)
 {
     apr_file_t *f;
     apr_finfo_t fi;
@@ -187,8 +186,8 @@ const char *oidp_jose_thumbprint_input(apr_pool_t *p, const oidp_key_t *k)
     case OIDP_ALG_RS256:
         return apr_psprintf(p, "{\"e\":\"%s\",\"kty\":\"RSA\",\"n\":\"%s\"}", k->e, k->n);
     case OIDP_ALG_ES256:
-        return apr_psprintf(p, "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
-                            k->x, k->y);
+        return apr_psprintf(p, "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", k->x,
+                            k->y);
     case OIDP_ALG_EDDSA:
         return apr_psprintf(p, "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"%s\"}", k->x);
     default:
@@ -313,8 +312,8 @@ static unsigned char *ecdsa_raw_to_der(apr_pool_t *p, const unsigned char *raw, 
     return out;
 }
 
-apr_status_t oidp_jose_sign(const char **jws, apr_pool_t *p, const oidp_key_t *key,
-                            const char *typ, const char *payload, apr_size_t payload_len)
+apr_status_t oidp_jose_sign(const char **jws, apr_pool_t *p, const oidp_key_t *key, const char *typ,
+                            const char *payload, apr_size_t payload_len)
 {
     const char *header = typ ? apr_psprintf(p, "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"%s\"}",
                                             key->alg_name, key->kid, typ)

@@ -39,4 +39,3 @@ char *oidp_json_dump(apr_pool_t *p, const json_t *j, apr_size_t *len)
     }
     return out;
 }
-

@@ -28,11 +28,13 @@ static const char *const grant_types[] = {"authorization_code", "refresh_token",
 static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post", NULL};
 static const char *const token_auth_methods[] = {"client_secret_basic", "client_secret_post",
                                                  "none", NULL};
+/* clang-format off */
 static const char *const claims[] = {
     "iss",   "sub",          "aud",         "exp",     "iat",           "auth_time",
     "nonce", "azp",          "at_hash",     "sid",     "name",          "given_name",
     "family_name", "preferred_username", "picture", "locale",  "updated_at",    "email",
     "email_verified", "phone_number", "phone_number_verified", "address", "groups", NULL};
+/* clang-format on */
 
 const char *oidp_metadata_json(apr_pool_t *p, const oidp_metadata_t *m)
 {
@@ -48,8 +50,7 @@ const char *oidp_metadata_json(apr_pool_t *p, const oidp_metadata_t *m)
     json_object_set_new(d, "jwks_uri", json_string(m->endpoint_url[OIDP_EP_JWKS]));
     json_object_set_new(d, "introspection_endpoint",
                         json_string(m->endpoint_url[OIDP_EP_INTROSPECTION]));
-    json_object_set_new(d, "revocation_endpoint",
-                        json_string(m->endpoint_url[OIDP_EP_REVOCATION]));
+    json_object_set_new(d, "revocation_endpoint", json_string(m->endpoint_url[OIDP_EP_REVOCATION]));
     json_object_set_new(d, "end_session_endpoint",
                         json_string(m->endpoint_url[OIDP_EP_END_SESSION]));
     json_object_set_new(d, "scopes_supported", strings(scopes));
@@ -58,7 +59,8 @@ const char *oidp_metadata_json(apr_pool_t *p, const oidp_metadata_t *m)
     json_object_set_new(d, "response_modes_supported",
                         strings((const char *const[]){"query", "fragment", "form_post", NULL}));
     json_object_set_new(d, "grant_types_supported", strings(grant_types));
-    json_object_set_new(d, "subject_types_supported", strings((const char *const[]){"public", NULL}));
+    json_object_set_new(d, "subject_types_supported",
+                        strings((const char *const[]){"public", NULL}));
 
     /* RS256 first (always present: the start-up check requires an RSA key) */
     json_array_append_new(algs, json_string("RS256"));
@@ -77,16 +79,15 @@ const char *oidp_metadata_json(apr_pool_t *p, const oidp_metadata_t *m)
     json_object_set_new(d, "introspection_endpoint_auth_methods_supported", strings(auth_methods));
     json_object_set_new(d, "revocation_endpoint_auth_methods_supported", strings(auth_methods));
     json_object_set_new(d, "code_challenge_methods_supported",
-                        m->plain_pkce
-                            ? strings((const char *const[]){"S256", "plain", NULL})
-                            : strings((const char *const[]){"S256", NULL}));
+                        m->plain_pkce ? strings((const char *const[]){"S256", "plain", NULL})
+                                      : strings((const char *const[]){"S256", NULL}));
     json_object_set_new(d, "claims_supported", strings(claims));
     json_object_set_new(d, "claims_parameter_supported", json_true());
     json_object_set_new(d, "request_parameter_supported", json_false());
     json_object_set_new(d, "request_uri_parameter_supported", json_false());
     json_object_set_new(d, "authorization_response_iss_parameter_supported", json_true());
     json_object_set_new(d, "prompt_values_supported",
-                        strings((const char *const[]){"none", "login", "consent",
-                                                      "select_account", NULL}));
+                        strings((const char *const[]){"none", "login", "consent", "select_account",
+                                                      NULL}));
     return oidp_json_dump(p, d, NULL);
 }

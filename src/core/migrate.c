@@ -144,8 +144,7 @@ apr_status_t oidp_migrate_script(apr_pool_t *p, oidp_db_t *db, const char *sql, 
 
 /* The steps from m->from + 1 to OIDP_SCHEMA_VERSION and the new version,
  * inside the caller's transaction. */
-static apr_status_t steps_apply(oidp_migrate_t *m, apr_pool_t *p, oidp_db_t *db,
-                                const char **err)
+static apr_status_t steps_apply(oidp_migrate_t *m, apr_pool_t *p, oidp_db_t *db, const char **err)
 {
     const char *driver = apr_dbd_name(db->driver);
     int v, rc, n = 0;
@@ -166,8 +165,9 @@ static apr_status_t steps_apply(oidp_migrate_t *m, apr_pool_t *p, oidp_db_t *db,
     }
     /* the version is a literal of this build, not input */
     rc = apr_dbd_query(db->driver, db->handle, &n,
-                       apr_psprintf(p, "UPDATE oidp_meta SET value = '%d' "
-                                       "WHERE name = 'schema_version'",
+                       apr_psprintf(p,
+                                    "UPDATE oidp_meta SET value = '%d' "
+                                    "WHERE name = 'schema_version'",
                                     OIDP_SCHEMA_VERSION));
     if (rc != 0 || n != 1) {
         *err = apr_pstrcat(p, "oidp_meta: schema_version not updated: ",

@@ -22,8 +22,8 @@ json_t *oidp_mint_access_claims(const char *issuer, const char *aud, const oidp_
 {
     const oidp_grant_t *g = &is->grant;
     json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "iss", issuer, "sub",
-                          g->user_id ? g->user_id : is->client->client_id, "aud", aud,
-                          "client_id", is->client->client_id);
+                          g->user_id ? g->user_id : is->client->client_id, "aud", aud, "client_id",
+                          is->client->client_id);
 
     if (!j) {
         return NULL;
@@ -72,9 +72,8 @@ apr_status_t oidp_mint_access(const char **jws, oidp_token_t *row, apr_pool_t *p
         *err = "no randomness";
         return APR_EGENERAL;
     }
-    payload = oidp_json_dump(p, oidp_json_bind(p, oidp_mint_access_claims(m->issuer, aud, is,
-                                                                           jti, now, exp)),
-                             &plen);
+    payload = oidp_json_dump(
+        p, oidp_json_bind(p, oidp_mint_access_claims(m->issuer, aud, is, jti, now, exp)), &plen);
     if (!payload || oidp_jose_sign(jws, p, key, "at+jwt", payload, plen) != APR_SUCCESS) {
         *err = apr_pstrcat(p, "signing with key ", key->kid, " failed", NULL);
         return APR_EGENERAL;
@@ -112,8 +111,8 @@ const oidp_key_t *oidp_mint_id_token_key(const oidp_keyset_t *ks, const oidp_cli
 }
 
 apr_status_t oidp_mint_id_token(const char **jws, apr_pool_t *p, const oidp_mint_t *m,
-                                const oidp_issue_t *is, const char *access_token,
-                                apr_int64_t now, const char **err)
+                                const oidp_issue_t *is, const char *access_token, apr_int64_t now,
+                                const char **err)
 {
     const oidp_key_t *key = oidp_mint_id_token_key(m->keys, is->client);
     const oidp_grant_t *g = &is->grant;

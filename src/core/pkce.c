@@ -44,8 +44,7 @@ int oidp_pkce_challenge_ok(const char *challenge, const char *method)
     return 0;
 }
 
-int oidp_pkce_verify(apr_pool_t *p, const char *method, const char *challenge,
-                     const char *verifier)
+int oidp_pkce_verify(apr_pool_t *p, const char *method, const char *challenge, const char *verifier)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;

@@ -11,8 +11,9 @@
 
 static int is_loopback(const char *host)
 {
-    return host && (strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0
-                    || strcasecmp(host, "localhost") == 0);
+    return host
+           && (strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0
+               || strcasecmp(host, "localhost") == 0);
 }
 
 static int str_eq(const char *a, const char *b)
@@ -97,15 +98,16 @@ char *oidp_redirect_build(apr_pool_t *p, const char *uri, int fragment, const oi
             sep = "#";
         }
         else {
-            sep = strchr(uri, '?') ? (uri[strlen(uri) - 1] == '?' || uri[strlen(uri) - 1] == '&'
-                                          ? ""
-                                          : "&")
-                                   : "?";
+            sep = strchr(uri, '?')
+                      ? (uri[strlen(uri) - 1] == '?' || uri[strlen(uri) - 1] == '&' ? "" : "&")
+                      : "?";
         }
         APR_ARRAY_PUSH(parts, const char *) = sep;
-        APR_ARRAY_PUSH(parts, const char *) = oidp_form_urlencode(p, APR_ARRAY_IDX(ps->names, i, const char *));
+        APR_ARRAY_PUSH(parts, const char *) = oidp_form_urlencode(p, APR_ARRAY_IDX(ps->names, i,
+                                                                                   const char *));
         APR_ARRAY_PUSH(parts, const char *) = "=";
-        APR_ARRAY_PUSH(parts, const char *) = oidp_form_urlencode(p, APR_ARRAY_IDX(ps->values, i, const char *));
+        APR_ARRAY_PUSH(parts, const char *) = oidp_form_urlencode(p, APR_ARRAY_IDX(ps->values, i,
+                                                                                   const char *));
     }
     return apr_array_pstrcat(p, parts, '\0');
 }

@@ -11,30 +11,30 @@
 
 #include "oidp_store.h"
 
-#define CLIENT_COLS                                                                      \
+/* clang-format off: the columns and the statements are laid out by hand */
+#define CLIENT_COLS                                                                        \
     "c.client_id, c.secret_hash, c.auth_method, c.grant_types, c.scopes, c.display_name, " \
     "c.claim_dialect, c.first_party, c.id_token_alg, c.created_at, c.updated_at, u.kind, u.uri"
-#define CLIENT_FROM \
-    " FROM oidp_client c LEFT JOIN oidp_client_uri u ON u.client_id = c.client_id"
+#define CLIENT_FROM " FROM oidp_client c LEFT JOIN oidp_client_uri u ON u.client_id = c.client_id"
 
 /* the user's columns, with a table prefix ("" or "u.") */
-#define UCOLS(t)                                                                           \
-    t "id, " t "username, " t "password_hash, " t "name, " t "given_name, " t "family_name, " \
-    t "email, " t "email_verified, " t "phone_number, " t "phone_number_verified, "          \
-    t "address_formatted, " t "address_street, " t "address_locality, " t "address_region, " \
-    t "address_postal_code, " t "address_country, " t "picture, " t "locale, " t "groups, "  \
-    t "disabled, " t "created_at, " t "updated_at"
+#define UCOLS(t)                                                                                \
+    t "id, " t "username, " t "password_hash, " t "name, " t "given_name, " t "family_name, " t \
+      "email, " t "email_verified, " t "phone_number, " t "phone_number_verified, " t           \
+      "address_formatted, " t "address_street, " t "address_locality, " t "address_region, " t  \
+      "address_postal_code, " t "address_country, " t "picture, " t "locale, " t "groups, " t   \
+      "disabled, " t "created_at, " t "updated_at"
 #define USER_COLS UCOLS("")
 #define USER_NCOLS 22
 
-#define TCOLS(t)                                                                          \
-    t "token_hash, " t "issuer, " t "audience, " t "kind, " t "client_id, " t "user_id, "     \
-    t "scope, " t "jti, " t "grant_id, " t "sid, " t "claims, " t "auth_time, " t "issued_at, " \
-    t "expires_at, " t "revoked"
+#define TCOLS(t)                                                                                  \
+    t "token_hash, " t "issuer, " t "audience, " t "kind, " t "client_id, " t "user_id, " t       \
+      "scope, " t "jti, " t "grant_id, " t "sid, " t "claims, " t "auth_time, " t "issued_at, " t \
+      "expires_at, " t "revoked"
 #define TOKEN_NCOLS 15
 
 #define CODE_COLS                                                                         \
-    "code_hash, issuer, client_id, user_id, redirect_uri, scope, nonce, code_challenge, "  \
+    "code_hash, issuer, client_id, user_id, redirect_uri, scope, nonce, code_challenge, " \
     "code_challenge_method, claims, auth_time, sid, grant_id, created_at, expires_at, used"
 
 /* Placeholders: %s for text, %lld for integers (PostgreSQL types the
@@ -42,91 +42,117 @@
  * affinity). */
 static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
     [OIDP_STMT_CLIENT_GET] = {OIDP_STMT_CLIENT_GET, "oidp_client_get",
-     "SELECT " CLIENT_COLS CLIENT_FROM " WHERE c.client_id = %s ORDER BY u.kind, u.uri"},
-    [OIDP_STMT_TOKEN_INSERT] = {OIDP_STMT_TOKEN_INSERT, "oidp_token_insert",
-     "INSERT INTO oidp_token (token_hash, issuer, audience, kind, client_id, user_id, scope, jti, "
-     "grant_id, sid, claims, auth_time, issued_at, expires_at) "
-     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld)"},
-    [OIDP_STMT_TOKEN_GET] = {OIDP_STMT_TOKEN_GET, "oidp_token_get",
-     "SELECT " TCOLS("t.") ", g.grant_id, c.claim_dialect, " UCOLS("u.")
-     " FROM oidp_token t JOIN oidp_client c ON c.client_id = t.client_id "
-     "LEFT JOIN oidp_grant_revoked g ON g.grant_id = t.grant_id "
-     "LEFT JOIN oidp_user u ON u.id = t.user_id WHERE t.token_hash = %s"},
-    [OIDP_STMT_TOKEN_REVOKE] = {OIDP_STMT_TOKEN_REVOKE, "oidp_token_revoke",
-     "UPDATE oidp_token SET revoked = 1 WHERE token_hash = %s AND revoked = 0"},
-    [OIDP_STMT_TOKEN_REVOKE_GRANT] = {OIDP_STMT_TOKEN_REVOKE_GRANT, "oidp_token_revoke_grant",
-     "UPDATE oidp_token SET revoked = revoked + 1 WHERE grant_id = %s"},
-    [OIDP_STMT_GRANT_REVOKE] = {OIDP_STMT_GRANT_REVOKE, "oidp_grant_revoke",
-     "INSERT INTO oidp_grant_revoked (grant_id, revoked_at) VALUES (%s, %lld) "
-     "ON CONFLICT (grant_id) DO NOTHING"},
-    [OIDP_STMT_TOKEN_REDEEM] = {OIDP_STMT_TOKEN_REDEEM, "oidp_token_redeem",
-     "UPDATE oidp_token SET revoked = revoked + 1 "
-     "WHERE token_hash = %s AND kind = 'refresh' AND client_id = %s AND issuer = %s "
-     "AND NOT EXISTS (SELECT 1 FROM oidp_grant_revoked g WHERE g.grant_id = oidp_token.grant_id) "
-     "RETURNING " TCOLS("")},
+                              "SELECT " CLIENT_COLS CLIENT_FROM
+                              " WHERE c.client_id = %s ORDER BY u.kind, u.uri"},
+    [OIDP_STMT_TOKEN_INSERT] =
+        {OIDP_STMT_TOKEN_INSERT, "oidp_token_insert",
+         "INSERT INTO oidp_token (token_hash, issuer, audience, kind, client_id, user_id, scope, jti, "
+         "grant_id, sid, claims, auth_time, issued_at, expires_at) "
+         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld)"},
+    [OIDP_STMT_TOKEN_GET] =
+        {OIDP_STMT_TOKEN_GET, "oidp_token_get",
+         "SELECT " TCOLS("t.") ", g.grant_id, c.claim_dialect, " UCOLS(
+             "u.") " FROM oidp_token t JOIN oidp_client c ON c.client_id = t.client_id "
+                   "LEFT JOIN oidp_grant_revoked g ON g.grant_id = t.grant_id "
+                   "LEFT JOIN oidp_user u ON u.id = t.user_id WHERE t.token_hash = %s"},
+    [OIDP_STMT_TOKEN_REVOKE] =
+        {OIDP_STMT_TOKEN_REVOKE, "oidp_token_revoke",
+         "UPDATE oidp_token SET revoked = 1 WHERE token_hash = %s AND revoked = 0"},
+    [OIDP_STMT_TOKEN_REVOKE_GRANT] =
+        {OIDP_STMT_TOKEN_REVOKE_GRANT, "oidp_token_revoke_grant",
+         "UPDATE oidp_token SET revoked = revoked + 1 WHERE grant_id = %s"},
+    [OIDP_STMT_GRANT_REVOKE] =
+        {OIDP_STMT_GRANT_REVOKE, "oidp_grant_revoke",
+         "INSERT INTO oidp_grant_revoked (grant_id, revoked_at) VALUES (%s, %lld) "
+         "ON CONFLICT (grant_id) DO NOTHING"},
+    [OIDP_STMT_TOKEN_REDEEM] =
+        {OIDP_STMT_TOKEN_REDEEM, "oidp_token_redeem",
+         "UPDATE oidp_token SET revoked = revoked + 1 "
+         "WHERE token_hash = %s AND kind = 'refresh' AND client_id = %s AND issuer = %s "
+         "AND NOT EXISTS (SELECT 1 FROM oidp_grant_revoked g WHERE g.grant_id = oidp_token.grant_id) "
+         "RETURNING " TCOLS("")},
     [OIDP_STMT_USER_GET_BY_NAME] = {OIDP_STMT_USER_GET_BY_NAME, "oidp_user_get_by_name",
-     "SELECT " USER_COLS " FROM oidp_user WHERE username = %s"},
+                                    "SELECT " USER_COLS " FROM oidp_user WHERE username = %s"},
     [OIDP_STMT_USER_GET_BY_ID] = {OIDP_STMT_USER_GET_BY_ID, "oidp_user_get_by_id",
-     "SELECT " USER_COLS " FROM oidp_user WHERE id = %s"},
+                                  "SELECT " USER_COLS " FROM oidp_user WHERE id = %s"},
     [OIDP_STMT_CODE_INSERT] = {OIDP_STMT_CODE_INSERT, "oidp_code_insert",
-     "INSERT INTO oidp_code (" CODE_COLS ") VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-     "%lld, %s, %s, %lld, %lld, 0)"},
-    [OIDP_STMT_CODE_REDEEM] = {OIDP_STMT_CODE_REDEEM, "oidp_code_redeem",
-     "UPDATE oidp_code SET used = used + 1 WHERE code_hash = %s AND issuer = %s "
-     "RETURNING " CODE_COLS},
-    [OIDP_STMT_SESSION_INSERT] = {OIDP_STMT_SESSION_INSERT, "oidp_session_insert",
-     "INSERT INTO oidp_session (sid, issuer, user_id, auth_time, created_at, expires_at) "
-     "VALUES (%s, %s, %s, %lld, %lld, %lld)"},
-    [OIDP_STMT_SESSION_GET] = {OIDP_STMT_SESSION_GET, "oidp_session_get",
-     "SELECT s.sid, s.user_id, s.auth_time, s.created_at, s.expires_at, s.ended, " UCOLS("u.")
-     " FROM oidp_session s JOIN oidp_user u ON u.id = s.user_id "
-     "WHERE s.sid = %s AND s.issuer = %s"},
-    [OIDP_STMT_SESSION_END] = {OIDP_STMT_SESSION_END, "oidp_session_end", "UPDATE oidp_session SET ended = 1 WHERE sid = %s"},
-    [OIDP_STMT_CONSENT_GET] = {OIDP_STMT_CONSENT_GET, "oidp_consent_get",
-     "SELECT scope FROM oidp_consent WHERE user_id = %s AND client_id = %s"},
-    [OIDP_STMT_CONSENT_PUT] = {OIDP_STMT_CONSENT_PUT, "oidp_consent_put",
-     "INSERT INTO oidp_consent (user_id, client_id, scope, granted_at) VALUES (%s, %s, %s, %lld) "
-     "ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, "
-     "granted_at = excluded.granted_at"},
+                               "INSERT INTO oidp_code (" CODE_COLS
+                               ") VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+                               "%lld, %s, %s, %lld, %lld, 0)"},
+    [OIDP_STMT_CODE_REDEEM] =
+        {OIDP_STMT_CODE_REDEEM, "oidp_code_redeem",
+         "UPDATE oidp_code SET used = used + 1 WHERE code_hash = %s AND issuer = %s "
+         "RETURNING " CODE_COLS},
+    [OIDP_STMT_SESSION_INSERT] =
+        {OIDP_STMT_SESSION_INSERT, "oidp_session_insert",
+         "INSERT INTO oidp_session (sid, issuer, user_id, auth_time, created_at, expires_at) "
+         "VALUES (%s, %s, %s, %lld, %lld, %lld)"},
+    [OIDP_STMT_SESSION_GET] =
+        {OIDP_STMT_SESSION_GET, "oidp_session_get",
+         "SELECT s.sid, s.user_id, s.auth_time, s.created_at, s.expires_at, s.ended, " UCOLS(
+             "u.") " FROM oidp_session s JOIN oidp_user u ON u.id = s.user_id "
+                   "WHERE s.sid = %s AND s.issuer = %s"},
+    [OIDP_STMT_SESSION_END] = {OIDP_STMT_SESSION_END, "oidp_session_end",
+                               "UPDATE oidp_session SET ended = 1 WHERE sid = %s"},
+    [OIDP_STMT_CONSENT_GET] =
+        {OIDP_STMT_CONSENT_GET, "oidp_consent_get",
+         "SELECT scope FROM oidp_consent WHERE user_id = %s AND client_id = %s"},
+    [OIDP_STMT_CONSENT_PUT] =
+        {OIDP_STMT_CONSENT_PUT, "oidp_consent_put",
+         "INSERT INTO oidp_consent (user_id, client_id, scope, granted_at) VALUES (%s, %s, %s, %lld) "
+         "ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, "
+         "granted_at = excluded.granted_at"},
 
     [OIDP_STMT_CLIENT_LIST] = {OIDP_STMT_CLIENT_LIST, "oidp_client_list",
-     "SELECT " CLIENT_COLS CLIENT_FROM " ORDER BY c.client_id, u.kind, u.uri"},
-    [OIDP_STMT_CLIENT_INSERT] = {OIDP_STMT_CLIENT_INSERT, "oidp_client_insert",
-     "INSERT INTO oidp_client (client_id, secret_hash, auth_method, grant_types, scopes, "
-     "display_name, claim_dialect, first_party, id_token_alg, created_at, updated_at) "
-     "VALUES (%s, %s, %s, %s, %s, %s, %s, %lld, %s, %lld, %lld)"},
-    [OIDP_STMT_CLIENT_UPDATE] = {OIDP_STMT_CLIENT_UPDATE, "oidp_client_update",
-     "UPDATE oidp_client SET secret_hash = %s, auth_method = %s, grant_types = %s, scopes = %s, "
-     "display_name = %s, claim_dialect = %s, first_party = %lld, id_token_alg = %s, "
-     "created_at = %lld, updated_at = %lld WHERE client_id = %s"},
-    [OIDP_STMT_CLIENT_DELETE] = {OIDP_STMT_CLIENT_DELETE, "oidp_client_delete", "DELETE FROM oidp_client WHERE client_id = %s"},
-    [OIDP_STMT_CLIENT_URI_INSERT] = {OIDP_STMT_CLIENT_URI_INSERT, "oidp_client_uri_insert",
-     "INSERT INTO oidp_client_uri (client_id, kind, uri) VALUES (%s, %s, %s)"},
+                               "SELECT " CLIENT_COLS CLIENT_FROM
+                               " ORDER BY c.client_id, u.kind, u.uri"},
+    [OIDP_STMT_CLIENT_INSERT] =
+        {OIDP_STMT_CLIENT_INSERT, "oidp_client_insert",
+         "INSERT INTO oidp_client (client_id, secret_hash, auth_method, grant_types, scopes, "
+         "display_name, claim_dialect, first_party, id_token_alg, created_at, updated_at) "
+         "VALUES (%s, %s, %s, %s, %s, %s, %s, %lld, %s, %lld, %lld)"},
+    [OIDP_STMT_CLIENT_UPDATE] =
+        {OIDP_STMT_CLIENT_UPDATE, "oidp_client_update",
+         "UPDATE oidp_client SET secret_hash = %s, auth_method = %s, grant_types = %s, scopes = %s, "
+         "display_name = %s, claim_dialect = %s, first_party = %lld, id_token_alg = %s, "
+         "created_at = %lld, updated_at = %lld WHERE client_id = %s"},
+    [OIDP_STMT_CLIENT_DELETE] = {OIDP_STMT_CLIENT_DELETE, "oidp_client_delete",
+                                 "DELETE FROM oidp_client WHERE client_id = %s"},
+    [OIDP_STMT_CLIENT_URI_INSERT] =
+        {OIDP_STMT_CLIENT_URI_INSERT, "oidp_client_uri_insert",
+         "INSERT INTO oidp_client_uri (client_id, kind, uri) VALUES (%s, %s, %s)"},
     [OIDP_STMT_CLIENT_URI_DELETE] = {OIDP_STMT_CLIENT_URI_DELETE, "oidp_client_uri_delete",
-     "DELETE FROM oidp_client_uri WHERE client_id = %s"},
+                                     "DELETE FROM oidp_client_uri WHERE client_id = %s"},
     [OIDP_STMT_CLIENT_TOKENS_DELETE] = {OIDP_STMT_CLIENT_TOKENS_DELETE, "oidp_client_tokens_delete",
-     "DELETE FROM oidp_token WHERE client_id = %s"},
-    [OIDP_STMT_USER_LIST] = {OIDP_STMT_USER_LIST, "oidp_user_list", "SELECT " USER_COLS " FROM oidp_user ORDER BY username"},
+                                        "DELETE FROM oidp_token WHERE client_id = %s"},
+    [OIDP_STMT_USER_LIST] = {OIDP_STMT_USER_LIST, "oidp_user_list",
+                             "SELECT " USER_COLS " FROM oidp_user ORDER BY username"},
     [OIDP_STMT_USER_INSERT] = {OIDP_STMT_USER_INSERT, "oidp_user_insert",
-     "INSERT INTO oidp_user (" USER_COLS ") VALUES (%s, %s, %s, %s, %s, %s, %s, %lld, %s, %lld, "
-     "%s, %s, %s, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld)"},
-    [OIDP_STMT_USER_UPDATE] = {OIDP_STMT_USER_UPDATE, "oidp_user_update",
-     "UPDATE oidp_user SET id = %s, username = %s, password_hash = %s, name = %s, given_name = %s, "
-     "family_name = %s, email = %s, email_verified = %lld, phone_number = %s, "
-     "phone_number_verified = %lld, address_formatted = %s, address_street = %s, "
-     "address_locality = %s, address_region = %s, address_postal_code = %s, "
-     "address_country = %s, picture = %s, locale = %s, groups = %s, disabled = %lld, "
-     "created_at = %lld, updated_at = %lld WHERE id = %s"},
-    [OIDP_STMT_USER_DELETE] = {OIDP_STMT_USER_DELETE, "oidp_user_delete", "DELETE FROM oidp_user WHERE id = %s"},
+                               "INSERT INTO oidp_user (" USER_COLS
+                               ") VALUES (%s, %s, %s, %s, %s, %s, %s, %lld, %s, %lld, "
+                               "%s, %s, %s, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld)"},
+    [OIDP_STMT_USER_UPDATE] =
+        {OIDP_STMT_USER_UPDATE, "oidp_user_update",
+         "UPDATE oidp_user SET id = %s, username = %s, password_hash = %s, name = %s, given_name = %s, "
+         "family_name = %s, email = %s, email_verified = %lld, phone_number = %s, "
+         "phone_number_verified = %lld, address_formatted = %s, address_street = %s, "
+         "address_locality = %s, address_region = %s, address_postal_code = %s, "
+         "address_country = %s, picture = %s, locale = %s, groups = %s, disabled = %lld, "
+         "created_at = %lld, updated_at = %lld WHERE id = %s"},
+    [OIDP_STMT_USER_DELETE] = {OIDP_STMT_USER_DELETE, "oidp_user_delete",
+                               "DELETE FROM oidp_user WHERE id = %s"},
     [OIDP_STMT_USER_TOKENS_DELETE] = {OIDP_STMT_USER_TOKENS_DELETE, "oidp_user_tokens_delete",
-     "DELETE FROM oidp_token WHERE user_id = %s"},
-    [OIDP_STMT_TOKEN_PURGE] = {OIDP_STMT_TOKEN_PURGE, "oidp_token_purge", "DELETE FROM oidp_token WHERE expires_at < %lld"},
-    [OIDP_STMT_CODE_PURGE] = {OIDP_STMT_CODE_PURGE, "oidp_code_purge", "DELETE FROM oidp_code WHERE expires_at < %lld"},
+                                      "DELETE FROM oidp_token WHERE user_id = %s"},
+    [OIDP_STMT_TOKEN_PURGE] = {OIDP_STMT_TOKEN_PURGE, "oidp_token_purge",
+                               "DELETE FROM oidp_token WHERE expires_at < %lld"},
+    [OIDP_STMT_CODE_PURGE] = {OIDP_STMT_CODE_PURGE, "oidp_code_purge",
+                              "DELETE FROM oidp_code WHERE expires_at < %lld"},
     [OIDP_STMT_SESSION_PURGE] = {OIDP_STMT_SESSION_PURGE, "oidp_session_purge",
-     "DELETE FROM oidp_session WHERE expires_at < %lld"},
+                                 "DELETE FROM oidp_session WHERE expires_at < %lld"},
     [OIDP_STMT_GRANT_PURGE] = {OIDP_STMT_GRANT_PURGE, "oidp_grant_purge",
-     "DELETE FROM oidp_grant_revoked WHERE revoked_at < %lld"},
+                               "DELETE FROM oidp_grant_revoked WHERE revoked_at < %lld"},
 };
+/* clang-format on */
 
 const oidp_stmt_def_t *oidp_store_stmt_def(oidp_stmt_e id)
 {
@@ -159,14 +185,15 @@ static apr_status_t run_select(apr_dbd_results_t **res, apr_pool_t *p, oidp_db_t
     *res = NULL;
     rc = apr_dbd_pselect(db->driver, p, db->handle, res, st, 0, nargs, args);
     if (rc != 0) {
-        *err = apr_pstrcat(p, stmts[id].label, ": ", apr_dbd_error(db->driver, db->handle, rc), NULL);
+        *err = apr_pstrcat(p, stmts[id].label, ": ", apr_dbd_error(db->driver, db->handle, rc),
+                           NULL);
         return APR_EGENERAL;
     }
     return APR_SUCCESS;
 }
 
-static apr_status_t run_query(int *nrows, apr_pool_t *p, oidp_db_t *db, oidp_stmt_e id,
-                              int nargs, const char **args, const char **err)
+static apr_status_t run_query(int *nrows, apr_pool_t *p, oidp_db_t *db, oidp_stmt_e id, int nargs,
+                              const char **args, const char **err)
 {
     apr_dbd_prepared_t *st = stmt_get(db, id, err);
     int rc, n = 0;
@@ -176,7 +203,8 @@ static apr_status_t run_query(int *nrows, apr_pool_t *p, oidp_db_t *db, oidp_stm
     }
     rc = apr_dbd_pquery(db->driver, p, db->handle, &n, st, nargs, args);
     if (rc != 0) {
-        *err = apr_pstrcat(p, stmts[id].label, ": ", apr_dbd_error(db->driver, db->handle, rc), NULL);
+        *err = apr_pstrcat(p, stmts[id].label, ": ", apr_dbd_error(db->driver, db->handle, rc),
+                           NULL);
         return APR_EGENERAL;
     }
     if (nrows) {
@@ -228,8 +256,8 @@ typedef void *row_fn(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row);
 
 /* Runs a select and maps its first row; the rest is drained so that the
  * driver releases the statement. APR_NOTFOUND when there is no row. */
-static apr_status_t select_one(void **out, apr_pool_t *p, oidp_db_t *db, oidp_stmt_e id,
-                               int nargs, const char **args, row_fn *fn, const char **err)
+static apr_status_t select_one(void **out, apr_pool_t *p, oidp_db_t *db, oidp_stmt_e id, int nargs,
+                               const char **args, row_fn *fn, const char **err)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
@@ -344,12 +372,19 @@ static apr_status_t client_uris_put(apr_pool_t *p, oidp_db_t *db, const char *cl
 apr_status_t oidp_store_client_put(apr_pool_t *p, oidp_db_t *db, const oidp_client_t *c, int insert,
                                    const char **err)
 {
-    const char *fields[11] = {c->secret_hash, c->auth_method, c->grant_types, c->scopes,
-                              c->display_name, c->dialect ? c->dialect : "standard",
-                              c->first_party ? "1" : "0", c->id_token_alg,
-                              i64s(p, c->created_at), i64s(p, c->updated_at), c->client_id};
+    const char *fields[11] = {c->secret_hash,
+                              c->auth_method,
+                              c->grant_types,
+                              c->scopes,
+                              c->display_name,
+                              c->dialect ? c->dialect : "standard",
+                              c->first_party ? "1" : "0",
+                              c->id_token_alg,
+                              i64s(p, c->created_at),
+                              i64s(p, c->updated_at),
+                              c->client_id};
     const char *ins[11] = {c->client_id, fields[0], fields[1], fields[2], fields[3], fields[4],
-                           fields[5], fields[6], fields[7], fields[8], fields[9]};
+                           fields[5],    fields[6], fields[7], fields[8], fields[9]};
     const char *del[1] = {c->client_id};
     int n = 0;
     apr_status_t rv;
@@ -467,12 +502,29 @@ apr_status_t oidp_store_user_list(apr_array_header_t **users, apr_pool_t *p, oid
 apr_status_t oidp_store_user_put(apr_pool_t *p, oidp_db_t *db, const oidp_user_t *u, int insert,
                                  const char **err)
 {
-    const char *args[USER_NCOLS + 1] = {
-        u->id, u->username, u->password_hash, u->name, u->given_name, u->family_name, u->email,
-        u->email_verified ? "1" : "0", u->phone_number, u->phone_number_verified ? "1" : "0",
-        u->address_formatted, u->address_street, u->address_locality, u->address_region,
-        u->address_postal_code, u->address_country, u->picture, u->locale, u->groups,
-        u->disabled ? "1" : "0", i64s(p, u->created_at), i64s(p, u->updated_at), u->id};
+    const char *args[USER_NCOLS + 1] = {u->id,
+                                        u->username,
+                                        u->password_hash,
+                                        u->name,
+                                        u->given_name,
+                                        u->family_name,
+                                        u->email,
+                                        u->email_verified ? "1" : "0",
+                                        u->phone_number,
+                                        u->phone_number_verified ? "1" : "0",
+                                        u->address_formatted,
+                                        u->address_street,
+                                        u->address_locality,
+                                        u->address_region,
+                                        u->address_postal_code,
+                                        u->address_country,
+                                        u->picture,
+                                        u->locale,
+                                        u->groups,
+                                        u->disabled ? "1" : "0",
+                                        i64s(p, u->created_at),
+                                        i64s(p, u->updated_at),
+                                        u->id};
     int n = 0;
     apr_status_t rv;
 
@@ -501,10 +553,14 @@ apr_status_t oidp_store_user_delete(apr_pool_t *p, oidp_db_t *db, const char *id
 apr_status_t oidp_store_token_insert(apr_pool_t *p, oidp_db_t *db, const oidp_token_t *t,
                                      const char **err)
 {
-    const char *args[14] = {t->token_hash, t->issuer, t->audience, t->kind, t->grant.client_id,
-                            t->grant.user_id, t->grant.scope, t->jti, t->grant.grant_id, t->grant.sid, t->grant.claims,
-                            t->grant.auth_time ? i64s(p, t->grant.auth_time) : NULL, i64s(p, t->issued_at),
-                            i64s(p, t->expires_at)};
+    const char *args[14] = {
+        t->token_hash,         t->issuer,
+        t->audience,           t->kind,
+        t->grant.client_id,    t->grant.user_id,
+        t->grant.scope,        t->jti,
+        t->grant.grant_id,     t->grant.sid,
+        t->grant.claims,       t->grant.auth_time ? i64s(p, t->grant.auth_time) : NULL,
+        i64s(p, t->issued_at), i64s(p, t->expires_at)};
 
     return run_query(NULL, p, db, OIDP_STMT_TOKEN_INSERT, 14, args, err);
 }
@@ -561,8 +617,7 @@ apr_status_t oidp_store_token_redeem(oidp_token_t **t, apr_pool_t *p, oidp_db_t 
 {
     const char *args[3] = {token_hash, client_id, issuer};
 
-    return select_one((void **)t, p, db, OIDP_STMT_TOKEN_REDEEM, 3, args,
-                      token_from_row, err);
+    return select_one((void **)t, p, db, OIDP_STMT_TOKEN_REDEEM, 3, args, token_from_row, err);
 }
 
 apr_status_t oidp_store_token_revoke(apr_pool_t *p, oidp_db_t *db, const char *token_hash,
@@ -611,10 +666,21 @@ apr_status_t oidp_store_purge(int *n, apr_pool_t *p, oidp_db_t *db, apr_int64_t 
 apr_status_t oidp_store_code_insert(apr_pool_t *p, oidp_db_t *db, const oidp_code_t *c,
                                     const char **err)
 {
-    const char *args[15] = {c->code_hash, c->issuer, c->grant.client_id, c->grant.user_id, c->redirect_uri,
-                            c->grant.scope, c->nonce, c->code_challenge, c->code_challenge_method,
-                            c->grant.claims, i64s(p, c->grant.auth_time), c->grant.sid, c->grant.grant_id,
-                            i64s(p, c->created_at), i64s(p, c->expires_at)};
+    const char *args[15] = {c->code_hash,
+                            c->issuer,
+                            c->grant.client_id,
+                            c->grant.user_id,
+                            c->redirect_uri,
+                            c->grant.scope,
+                            c->nonce,
+                            c->code_challenge,
+                            c->code_challenge_method,
+                            c->grant.claims,
+                            i64s(p, c->grant.auth_time),
+                            c->grant.sid,
+                            c->grant.grant_id,
+                            i64s(p, c->created_at),
+                            i64s(p, c->expires_at)};
 
     return run_query(NULL, p, db, OIDP_STMT_CODE_INSERT, 15, args, err);
 }
@@ -656,8 +722,12 @@ apr_status_t oidp_store_code_redeem(oidp_code_t **c, apr_pool_t *p, oidp_db_t *d
 apr_status_t oidp_store_session_insert(apr_pool_t *p, oidp_db_t *db, const oidp_session_t *s,
                                        const char **err)
 {
-    const char *args[6] = {s->sid, s->issuer, s->user_id, i64s(p, s->auth_time),
-                           i64s(p, s->created_at), i64s(p, s->expires_at)};
+    const char *args[6] = {s->sid,
+                           s->issuer,
+                           s->user_id,
+                           i64s(p, s->auth_time),
+                           i64s(p, s->created_at),
+                           i64s(p, s->expires_at)};
 
     return run_query(NULL, p, db, OIDP_STMT_SESSION_INSERT, 6, args, err);
 }
@@ -684,8 +754,7 @@ apr_status_t oidp_store_session_get(oidp_session_t **s, apr_pool_t *p, oidp_db_t
     return select_one((void **)s, p, db, OIDP_STMT_SESSION_GET, 2, args, session_row, err);
 }
 
-apr_status_t oidp_store_session_end(apr_pool_t *p, oidp_db_t *db, const char *sid,
-                                    const char **err)
+apr_status_t oidp_store_session_end(apr_pool_t *p, oidp_db_t *db, const char *sid, const char **err)
 {
     const char *args[1] = {sid};
     return run_query(NULL, p, db, OIDP_STMT_SESSION_END, 1, args, err);
@@ -710,7 +779,8 @@ apr_status_t oidp_store_consent_get(const char **scope, apr_pool_t *p, oidp_db_t
 apr_status_t oidp_store_consent_put(apr_pool_t *p, oidp_db_t *db, const char *user_id,
                                     const char *client_id, const char *scope, const char **err)
 {
-    const char *args[4] = {user_id, client_id, scope, i64s(p, (apr_int64_t)apr_time_sec(apr_time_now()))};
+    const char *args[4] = {user_id, client_id, scope,
+                           i64s(p, (apr_int64_t)apr_time_sec(apr_time_now()))};
     return run_query(NULL, p, db, OIDP_STMT_CONSENT_PUT, 4, args, err);
 }
 

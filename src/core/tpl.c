@@ -11,10 +11,21 @@ static const struct {
     const char *name;
     int raw;
 } placeholders[OIDP_PH__COUNT] = {
-    {"title", 0},         {"nonce", 0},    {"client_name", 0}, {"form_action", 0},
-    {"hidden_fields", 1}, {"username", 0}, {"error", 0},       {"error_html", 1},
-    {"issuer", 0},        {"scope_items", 1}, {"message", 0},  {"code", 0},
-    {"body", 1},          {"host", 0},     {"username_autofocus", 1},
+    {"title", 0},
+    {"nonce", 0},
+    {"client_name", 0},
+    {"form_action", 0},
+    {"hidden_fields", 1},
+    {"username", 0},
+    {"error", 0},
+    {"error_html", 1},
+    {"issuer", 0},
+    {"scope_items", 1},
+    {"message", 0},
+    {"code", 0},
+    {"body", 1},
+    {"host", 0},
+    {"username_autofocus", 1},
     {"password_autofocus", 1},
 };
 
@@ -56,12 +67,14 @@ const char *oidp_tpl_compile(oidp_tpl_t **tp, apr_pool_t *p, const char *src)
         }
         for (i = 0; i < OIDP_PH__COUNT; i++) {
             apr_size_t n = strlen(placeholders[i].name);
-            if ((apr_size_t)(close - open - 2) == n && strncmp(open + 2, placeholders[i].name, n) == 0) {
+            if ((apr_size_t)(close - open - 2) == n
+                && strncmp(open + 2, placeholders[i].name, n) == 0) {
                 break;
             }
         }
         if (i == OIDP_PH__COUNT) {
-            return apr_psprintf(p, "unknown placeholder {{%.*s}}", (int)(close - open - 2), open + 2);
+            return apr_psprintf(p, "unknown placeholder {{%.*s}}", (int)(close - open - 2),
+                                open + 2);
         }
         pt = apr_array_push(t->parts);
         pt->text = NULL;
@@ -131,7 +144,7 @@ char *oidp_tpl_render(apr_pool_t *p, const oidp_tpl_t *t, const char *const *val
 }
 
 char *oidp_tpl_hidden(apr_pool_t *p, const apr_array_header_t *names,
-                        const apr_array_header_t *values)
+                      const apr_array_header_t *values)
 {
     apr_array_header_t *out = apr_array_make(p, names->nelts, sizeof(const char *));
     int i;

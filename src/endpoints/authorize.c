@@ -155,7 +155,8 @@ static oidp_err_t remember_consent(oidp_authz_t *a, const char *before, apr_arra
                                oidp_scope_join(a->r->pool, all), &err)
         != APR_SUCCESS) {
         OIDP_STORE_ERROR(a->r, OIDP_LOGNO(00026), "consent update", err);
-        return client_error(a, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the consent store is unavailable");
+        return client_error(a, OIDP_ERR_TEMPORARILY_UNAVAILABLE,
+                            "the consent store is unavailable");
     }
     return OIDP_OK;
 }
@@ -258,7 +259,8 @@ static oidp_err_t consent(oidp_authz_t *a)
                                a->client->client_id, &err)
         != APR_SUCCESS) {
         OIDP_STORE_ERROR(a->r, OIDP_LOGNO(00027), "consent lookup", err);
-        return client_error(a, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the consent store is unavailable");
+        return client_error(a, OIDP_ERR_TEMPORARILY_UNAVAILABLE,
+                            "the consent store is unavailable");
     }
     if (a->consenting) {
         return remember_consent(a, granted, wanted);

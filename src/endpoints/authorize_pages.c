@@ -109,10 +109,11 @@ int oidp_authorize_pages_consent(oidp_authz_t *a, apr_array_header_t *wanted)
     for (i = 0; i < wanted->nelts; i++) {
         const char *s = APR_ARRAY_IDX(wanted, i, const char *);
         const char *t = scope_text(s);
-        APR_ARRAY_PUSH(items, const char *) =
-            t ? apr_pstrcat(a->r->pool, "<li>", t, "</li>\n", NULL)
-              : apr_pstrcat(a->r->pool, "<li>Use the permission <code>",
-                            oidp_tpl_escape(a->r->pool, s), "</code></li>\n", NULL);
+        APR_ARRAY_PUSH(items,
+                       const char *) = t ? apr_pstrcat(a->r->pool, "<li>", t, "</li>\n", NULL)
+                                         : apr_pstrcat(a->r->pool, "<li>Use the permission <code>",
+                                                       oidp_tpl_escape(a->r->pool, s),
+                                                       "</code></li>\n", NULL);
     }
     v[OIDP_PH_TITLE] = apr_pstrcat(a->r->pool, "Allow ", client_name(a), "?", NULL);
     v[OIDP_PH_CLIENT_NAME] = client_name(a);
@@ -124,4 +125,3 @@ int oidp_authorize_pages_consent(oidp_authz_t *a, apr_array_header_t *wanted)
     return oidp_pages_send(a->r, a->c, OIDP_PAGE_CONSENT, HTTP_OK, v,
                            oidp_redirect_origin(a->r->pool, a->redirect_uri));
 }
-

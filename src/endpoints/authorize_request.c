@@ -172,8 +172,8 @@ static oidp_err_t check_response_mode(oidp_authz_t *a, const char **desc)
 }
 
 /* Everything after client_id and redirect_uri; errors go back to the client. */
-oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err, const char *parse_desc,
-                                    const char **desc)
+oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err,
+                                        const char *parse_desc, const char **desc)
 {
     const char *rt = param(a, "response_type");
     const char *scope = param(a, "scope");
@@ -185,8 +185,7 @@ oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err, c
     oidp_err_t e;
     int i;
 
-    a->state = apr_hash_get(a->bad, "state", APR_HASH_KEY_STRING) ? NULL
-                                                                   : param(a, "state");
+    a->state = apr_hash_get(a->bad, "state", APR_HASH_KEY_STRING) ? NULL : param(a, "state");
     if ((e = check_response_mode(a, desc)) != OIDP_OK) {
         return e;
     }
@@ -293,4 +292,3 @@ oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err, c
     }
     return OIDP_OK;
 }
-

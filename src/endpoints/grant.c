@@ -41,7 +41,8 @@ static oidp_err_t replay(oidp_token_req_t *t, const char *grant_id, const char *
                   OIDP_LOGNO(00017) "%s used again (replayed, or used after revocation) by "
                                     "client '%s': revoking its grant",
                   what, ap_escape_logitem(t->r->pool, t->client->client_id));
-    if (grant_id && oidp_store_token_revoke_grant(t->r->pool, t->db, grant_id, &err) != APR_SUCCESS) {
+    if (grant_id
+        && oidp_store_token_revoke_grant(t->r->pool, t->db, grant_id, &err) != APR_SUCCESS) {
         OIDP_STORE_ERROR(t->r, OIDP_LOGNO(00018), "revoking a replayed grant", err);
         return unavailable(t);
     }
@@ -172,8 +173,8 @@ oidp_err_t oidp_grant_refresh_token(oidp_token_req_t *t, oidp_issue_t *is)
         }
     }
     /* marks it used and returns it in one statement (rotation) */
-    rv = oidp_store_token_redeem(&k, t->r->pool, t->db, hash, t->client->client_id,
-                                 t->cfg->issuer, &err);
+    rv = oidp_store_token_redeem(&k, t->r->pool, t->db, hash, t->client->client_id, t->cfg->issuer,
+                                 &err);
     if (rv == APR_NOTFOUND) {
         return fail(t, OIDP_ERR_INVALID_GRANT, "the refresh token is invalid");
     }
@@ -204,8 +205,8 @@ oidp_err_t oidp_grant_refresh_token(oidp_token_req_t *t, oidp_issue_t *is)
 
 /* Scopes that only make sense with a user; never granted to a client acting
  * for itself. */
-static const char *const user_scopes[] = {"openid", "profile", "email", "address", "phone",
-                                          "offline_access", NULL};
+static const char *const user_scopes[] = {"openid", "profile",        "email", "address",
+                                          "phone",  "offline_access", NULL};
 
 static int is_user_scope(const char *s)
 {

@@ -48,9 +48,9 @@ int oidp_introspect_handle(request_rec *r, const oidp_cfg_t *c)
     if (!t || !token_active(t, oidp_util_now())) {
         return respond(r, json_pack("{s:b}", "active", 0));
     }
-    j = json_pack("{s:b, s:s, s:s, s:s, s:I, s:I}", "active", 1, "client_id", t->grant.client_id, "sub",
-                  t->grant.user_id ? t->grant.user_id : t->grant.client_id, "iss", c->issuer, "iat",
-                  (json_int_t)t->issued_at, "exp", (json_int_t)t->expires_at);
+    j = json_pack("{s:b, s:s, s:s, s:s, s:I, s:I}", "active", 1, "client_id", t->grant.client_id,
+                  "sub", t->grant.user_id ? t->grant.user_id : t->grant.client_id, "iss", c->issuer,
+                  "iat", (json_int_t)t->issued_at, "exp", (json_int_t)t->expires_at);
     if (*t->grant.scope) {
         json_object_set_new(j, "scope", json_string(t->grant.scope));
     }

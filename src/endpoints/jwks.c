@@ -11,6 +11,5 @@
 int oidp_jwks_handle(request_rec *r, const oidp_cfg_t *c)
 {
     apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
-    return oidp_http_send_json(r, HTTP_OK, c->rt->jwks_json, c->rt->jwks_len, 0,
-                               OIDP_JWKS_MAX_AGE);
+    return oidp_http_send_json(r, HTTP_OK, c->rt->jwks_json, c->rt->jwks_len, 0, OIDP_JWKS_MAX_AGE);
 }

@@ -44,7 +44,8 @@ static const char *hint_client(request_rec *r, const oidp_cfg_t *c, const char *
     if (json_is_string(json_object_get(j, "sub"))) {
         *sub = apr_pstrdup(r->pool, json_string_value(json_object_get(j, "sub")));
     }
-    if (json_unpack(j, "{s:s}", "azp", &who) != 0 && json_unpack(j, "{s:s}", "client_id", &who) != 0) {
+    if (json_unpack(j, "{s:s}", "azp", &who) != 0
+        && json_unpack(j, "{s:s}", "client_id", &who) != 0) {
         aud = json_object_get(j, "aud");
         who = json_is_string(aud) ? json_string_value(aud)
                                   : json_string_value(json_array_get(aud, 0));
@@ -108,7 +109,8 @@ int oidp_logout_handle(request_rec *r, const oidp_cfg_t *c)
         e = oidp_http_body_params(&params, r, c, &desc);
     }
     else {
-        e = r->args && oidp_form_parse(params, r->pool, r->args, strlen(r->args), NULL, &desc)
+        e = r->args
+                    && oidp_form_parse(params, r->pool, r->args, strlen(r->args), NULL, &desc)
                            != APR_SUCCESS
                 ? OIDP_ERR_INVALID_REQUEST
                 : OIDP_OK;
@@ -137,7 +139,8 @@ int oidp_logout_handle(request_rec *r, const oidp_cfg_t *c)
                                "The sign-in service is temporarily unavailable.");
     }
     if (uri) {
-        if (!client_id || oidp_store_client_get(&client, r->pool, db, client_id, &err) != APR_SUCCESS
+        if (!client_id
+            || oidp_store_client_get(&client, r->pool, db, client_id, &err) != APR_SUCCESS
             || !oidp_redirect_post_logout_allowed(client, uri)) {
             return oidp_error_page(r, c, OIDP_ERR_INVALID_REQUEST, SIGN_OUT_FAILED,
                                    "The application asked to return to an address that is not "

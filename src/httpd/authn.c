@@ -38,7 +38,9 @@ oidp_err_t oidp_authn_password(const oidp_user_t **user, request_rec *r, oidp_db
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       OIDP_LOGNO(00014) "sign-in failed for user '%s' (%s)",
                       ap_escape_logitem(r->pool, username),
-                      !u ? "unknown user" : u->disabled ? "disabled" : "wrong password");
+                      !u            ? "unknown user"
+                      : u->disabled ? "disabled"
+                                    : "wrong password");
         return OIDP_ERR_ACCESS_DENIED;
     }
     *user = u;

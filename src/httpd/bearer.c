@@ -66,7 +66,8 @@ oidp_err_t oidp_bearer_lookup(oidp_token_t **tp, request_rec *r, oidp_db_t *db, 
     oidp_token_t *t = NULL;
     const char *err = NULL;
     apr_status_t rv = oidp_store_token_get(&t, r->pool, db,
-                                           oidp_util_sha256_hex(r->pool, token, strlen(token)), &err);
+                                           oidp_util_sha256_hex(r->pool, token, strlen(token)),
+                                           &err);
 
     *tp = NULL;
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {

@@ -23,7 +23,7 @@ int oidp_client_auth_secret_ok(apr_pool_t *p, const oidp_client_t *c, const char
 }
 
 oidp_err_t oidp_client_auth(const oidp_client_t **client, request_rec *r, oidp_db_t *db,
-                                    apr_hash_t *params, int allow_public, const char **desc)
+                            apr_hash_t *params, int allow_public, const char **desc)
 {
     const char *bid = NULL, *bsecret = NULL;
     const char *pid = oidp_param(params, "client_id");
@@ -91,8 +91,8 @@ oidp_err_t oidp_client_auth(const oidp_client_t **client, request_rec *r, oidp_d
 }
 
 oidp_err_t oidp_client_auth_token_request(oidp_token_t **t, const oidp_client_t **client,
-                                     oidp_db_t **db, request_rec *r, const oidp_cfg_t *c,
-                                     int allow_public, const char **desc)
+                                          oidp_db_t **db, request_rec *r, const oidp_cfg_t *c,
+                                          int allow_public, const char **desc)
 {
     apr_hash_t *params;
     const char *token, *err = NULL;

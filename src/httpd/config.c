@@ -22,8 +22,12 @@ static const char *const endpoint_names[OIDP_EP__COUNT] = {
 /* Casdoor's paths where Casdoor has the endpoint, so that a migrated
  * deployment advertises the same URLs; the short standard paths otherwise. */
 static const char *const endpoint_defaults[OIDP_EP__COUNT] = {
-    "/login/oauth/authorize", "/api/login/oauth/access_token", "/api/userinfo",
-    "/.well-known/jwks",      "/api/login/oauth/introspect",   "/revoke",
+    "/login/oauth/authorize",
+    "/api/login/oauth/access_token",
+    "/api/userinfo",
+    "/.well-known/jwks",
+    "/api/login/oauth/introspect",
+    "/revoke",
     "/api/logout",
 };
 
@@ -132,8 +136,9 @@ const char *oidp_cmd_issuer(cmd_parms *cmd, void *dcfg, const char *arg)
     /* The statements are registered with mod_dbd here, as mod_authn_dbd does:
      * virtual hosts then inherit them through mod_dbd's own merge. */
     if (!oidp_dbd_loaded()) {
-        return apr_psprintf(cmd->pool, "%s: mod_dbd must be loaded first (LoadModule dbd_module "
-                                       "modules/mod_dbd.so before this directive)",
+        return apr_psprintf(cmd->pool,
+                            "%s: mod_dbd must be loaded first (LoadModule dbd_module "
+                            "modules/mod_dbd.so before this directive)",
                             cmd->cmd->name);
     }
     oidp_dbd_prepare(cmd->server);
@@ -286,8 +291,7 @@ const char *oidp_cmd_max_body(cmd_parms *cmd, void *dcfg, const char *arg)
     apr_off_t v = 0;
 
     (void)dcfg;
-    if (apr_strtoff(&v, arg, &end, 10) != APR_SUCCESS || *end || v < 1024
-        || v > 16 * 1024 * 1024) {
+    if (apr_strtoff(&v, arg, &end, 10) != APR_SUCCESS || *end || v < 1024 || v > 16 * 1024 * 1024) {
         return apr_psprintf(cmd->pool, "%s: '%s' must be a number of bytes from 1024 to 16777216",
                             cmd->cmd->name, arg);
     }
@@ -327,8 +331,9 @@ const char *oidp_cmd_login_template(cmd_parms *cmd, void *dcfg, const char *arg)
         return apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, path, why);
     }
     if (!strstr(src, "{{hidden_fields}}") || !strstr(src, "{{form_action}}")) {
-        return apr_psprintf(cmd->pool, "%s: %s: the form needs {{form_action}} and "
-                                       "{{hidden_fields}}",
+        return apr_psprintf(cmd->pool,
+                            "%s: %s: the form needs {{form_action}} and "
+                            "{{hidden_fields}}",
                             cmd->cmd->name, path);
     }
     return NULL;

@@ -14,10 +14,10 @@
 
 /* mod_dbd's functions, looked up at configuration time (the only globals:
  * written before any request thread exists, read-only afterwards). */
-static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare;
-static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
-static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
-static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) * dbd_prepare;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_open) * dbd_open;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_close) * dbd_close;
 
 int oidp_dbd_loaded(void)
 {

@@ -77,8 +77,7 @@ char *oidp_error_body(apr_pool_t *p, oidp_err_t e, const char *desc, apr_size_t 
 
     /* neither value can hold '"' or '\\', so no JSON escaping is needed */
     if (clean && *clean) {
-        body = apr_psprintf(p, "{\"error\":\"%s\",\"error_description\":\"%s\"}", ei->code,
-                            clean);
+        body = apr_psprintf(p, "{\"error\":\"%s\",\"error_description\":\"%s\"}", ei->code, clean);
     }
     else {
         body = apr_psprintf(p, "{\"error\":\"%s\"}", ei->code);
@@ -161,7 +160,7 @@ int oidp_error_page(request_rec *r, const oidp_cfg_t *c, oidp_err_t e, const cha
     const oidp_err_info_t *ei = oidp_error_info(e);
     const char *values[OIDP_PH__COUNT] = {NULL};
 
-    values[OIDP_PH_TITLE] = title                 ? title
+    values[OIDP_PH_TITLE] = title               ? title
                             : ei->status >= 500 ? "Sign-in is unavailable"
                                                 : "Sign-in failed";
     values[OIDP_PH_MESSAGE] = desc ? desc : "The request could not be completed.";

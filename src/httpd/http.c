@@ -26,7 +26,7 @@ static int media_type_is(const char *ct, const char *want)
 
 /* Reads the whole request body, at most max bytes. */
 oidp_err_t oidp_http_read_body(char **data, apr_size_t *len, request_rec *r, apr_off_t max,
-                            const char **desc)
+                               const char **desc)
 {
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
     apr_bucket_brigade *bb;
@@ -133,7 +133,8 @@ oidp_err_t oidp_http_body_params(apr_hash_t **params, request_rec *r, const oidp
         *desc = "the body must be application/x-www-form-urlencoded";
         return OIDP_ERR_INVALID_REQUEST;
     }
-    if (len > 0 && json && oidp_form_json_params(*params, r->pool, data, len, desc) != APR_SUCCESS) {
+    if (len > 0 && json
+        && oidp_form_json_params(*params, r->pool, data, len, desc) != APR_SUCCESS) {
         return OIDP_ERR_INVALID_REQUEST;
     }
     if (len > 0 && !json

@@ -111,9 +111,8 @@ static const char form_post_body[] =
     "</form>\n"
     "<script nonce=\"{{nonce}}\">document.forms[0].submit();</script>\n";
 
-static const char logged_out_body[] =
-    "<h1>Signed out</h1>\n"
-    "<p class=\"sub\">{{message}}</p>\n";
+static const char logged_out_body[] = "<h1>Signed out</h1>\n"
+                                      "<p class=\"sub\">{{message}}</p>\n";
 
 static const char logout_confirm_body[] =
     "<h1>Sign out?</h1>\n"
@@ -131,8 +130,8 @@ static oidp_tpl_t *bodies[OIDP_PAGE__COUNT];
 void oidp_pages_init(apr_pool_t *p)
 {
     const char *const srcs[OIDP_PAGE__COUNT] = {login_body,      consent_body,
-                                               error_body,      form_post_body,
-                                               logged_out_body, logout_confirm_body};
+                                                error_body,      form_post_body,
+                                                logged_out_body, logout_confirm_body};
     int i;
 
     oidp_tpl_compile(&layout, p, layout_src);
@@ -218,8 +217,8 @@ int oidp_pages_authz_response(request_rec *r, const oidp_cfg_t *c, const char *r
     const char *values[OIDP_PH__COUNT] = {NULL};
 
     if (mode != OIDP_RM_FORM_POST) {
-        return oidp_pages_redirect(
-            r, oidp_redirect_build(r->pool, redirect_uri, mode == OIDP_RM_FRAGMENT, ps));
+        return oidp_pages_redirect(r, oidp_redirect_build(r->pool, redirect_uri,
+                                                          mode == OIDP_RM_FRAGMENT, ps));
     }
     values[OIDP_PH_TITLE] = "Signing you in";
     values[OIDP_PH_FORM_ACTION] = redirect_uri;

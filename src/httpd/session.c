@@ -19,10 +19,10 @@
 #define KEY_CSRF "oidp.csrf"
 
 /* mod_session's functions, set at configuration time, read-only afterwards */
-static APR_OPTIONAL_FN_TYPE(ap_session_load) *s_load;
-static APR_OPTIONAL_FN_TYPE(ap_session_get) *s_get;
-static APR_OPTIONAL_FN_TYPE(ap_session_set) *s_set;
-static APR_OPTIONAL_FN_TYPE(ap_session_save) *s_save;
+static APR_OPTIONAL_FN_TYPE(ap_session_load) * s_load;
+static APR_OPTIONAL_FN_TYPE(ap_session_get) * s_get;
+static APR_OPTIONAL_FN_TYPE(ap_session_set) * s_set;
+static APR_OPTIONAL_FN_TYPE(ap_session_save) * s_save;
 
 int oidp_session_init(void)
 {
@@ -96,14 +96,14 @@ static oidp_err_t load(oidp_browser_t **bp, request_rec *r, const oidp_cfg_t *c,
     return OIDP_OK;
 }
 
-oidp_err_t oidp_session_load(oidp_browser_t **b, request_rec *r, const oidp_cfg_t *c,
-                             oidp_db_t *db, const char **desc)
+oidp_err_t oidp_session_load(oidp_browser_t **b, request_rec *r, const oidp_cfg_t *c, oidp_db_t *db,
+                             const char **desc)
 {
     return load(b, r, c, db, 1, desc);
 }
 
-oidp_err_t oidp_session_peek(oidp_browser_t **b, request_rec *r, const oidp_cfg_t *c,
-                             oidp_db_t *db, const char **desc)
+oidp_err_t oidp_session_peek(oidp_browser_t **b, request_rec *r, const oidp_cfg_t *c, oidp_db_t *db,
+                             const char **desc)
 {
     return load(b, r, c, db, 0, desc);
 }
@@ -123,8 +123,8 @@ int oidp_session_csrf_ok(const oidp_browser_t *b, const char *token)
     return b->csrf && token && oidp_util_consteq(b->csrf, token);
 }
 
-oidp_err_t oidp_session_login(request_rec *r, const oidp_cfg_t *c, oidp_db_t *db,
-                              oidp_browser_t *b, const oidp_user_t *u, const char **desc)
+oidp_err_t oidp_session_login(request_rec *r, const oidp_cfg_t *c, oidp_db_t *db, oidp_browser_t *b,
+                              const oidp_user_t *u, const char **desc)
 {
     oidp_session_t *s = apr_pcalloc(r->pool, sizeof(*s));
     const char *err = NULL;

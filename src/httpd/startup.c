@@ -25,8 +25,7 @@
 
 static const char *server_label(apr_pool_t *p, server_rec *s)
 {
-    return apr_psprintf(p, "%s:%u", s->server_hostname ? s->server_hostname : "(default)",
-                        s->port);
+    return apr_psprintf(p, "%s:%u", s->server_hostname ? s->server_hostname : "(default)", s->port);
 }
 
 const char *oidp_startup_check(apr_pool_t *p, server_rec *s)
@@ -38,21 +37,24 @@ const char *oidp_startup_check(apr_pool_t *p, server_rec *s)
         const oidp_cfg_t *c = ap_get_module_config(sp->module_config, &oidc_idp_module);
         if (!c->issuer) {
             if (c->keys) {
-                return apr_psprintf(p, "mod_oidc_idp: server %s has OIDCIdPSigningKey but no "
-                                       "OIDCIdPIssuer",
+                return apr_psprintf(p,
+                                    "mod_oidc_idp: server %s has OIDCIdPSigningKey but no "
+                                    "OIDCIdPIssuer",
                                     server_label(p, sp));
             }
             continue;
         }
         any = 1;
         if (!c->keys || c->keys->nelts == 0) {
-            return apr_psprintf(p, "mod_oidc_idp: server %s has OIDCIdPIssuer %s but no "
-                                   "OIDCIdPSigningKey",
+            return apr_psprintf(p,
+                                "mod_oidc_idp: server %s has OIDCIdPIssuer %s but no "
+                                "OIDCIdPSigningKey",
                                 server_label(p, sp), c->issuer);
         }
         if (!oidp_jose_keyset_find_alg(&(oidp_keyset_t){c->keys}, OIDP_ALG_RS256)) {
-            return apr_psprintf(p, "mod_oidc_idp: server %s needs an RSA OIDCIdPSigningKey: "
-                                   "OpenID Connect requires RS256",
+            return apr_psprintf(p,
+                                "mod_oidc_idp: server %s needs an RSA OIDCIdPSigningKey: "
+                                "OpenID Connect requires RS256",
                                 server_label(p, sp));
         }
     }
@@ -162,16 +164,14 @@ static void check_schema(apr_pool_t *p, server_rec *s)
                      OIDP_LOGNO(00040) "the database of %s has schema version %d, this module "
                                        "needs %d: run 'oidc-idp-admin migrate' (with the "
                                        "DBDriver:DBDParams of this server); refusing to start",
-                     s->server_hostname ? s->server_hostname : "(default)", v,
-                     OIDP_SCHEMA_VERSION);
+                     s->server_hostname ? s->server_hostname : "(default)", v, OIDP_SCHEMA_VERSION);
     }
     else {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      OIDP_LOGNO(00041) "the database of %s has schema version %d, newer than "
                                        "this module's %d: install the module (and "
                                        "oidc-idp-admin) that made it; refusing to start",
-                     s->server_hostname ? s->server_hostname : "(default)", v,
-                     OIDP_SCHEMA_VERSION);
+                     s->server_hostname ? s->server_hostname : "(default)", v, OIDP_SCHEMA_VERSION);
     }
     exit(APEXIT_CHILDFATAL);
 }

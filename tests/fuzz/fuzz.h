@@ -26,11 +26,11 @@ apr_pool_t *fuzz_global_pool(void);
 char *fuzz_cstr(const uint8_t *data, size_t size);
 
 /* A property that must hold: abort (a crash libFuzzer reports) otherwise. */
-#define FUZZ_ASSERT(cond)                                                                \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fuzz_fail(__FILE__, __LINE__, #cond);                                        \
-        }                                                                                \
+#define FUZZ_ASSERT(cond)                         \
+    do {                                          \
+        if (!(cond)) {                            \
+            fuzz_fail(__FILE__, __LINE__, #cond); \
+        }                                         \
     } while (0)
 void fuzz_fail(const char *file, int line, const char *what);
 

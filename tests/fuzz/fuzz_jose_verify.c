@@ -18,27 +18,24 @@
 #include "oidp_jose.h"
 #include "oidp_b64url.h"
 
-static const char rsa_pub[] =
-    "-----BEGIN PUBLIC KEY-----\n"
-    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAwnJvvNDBypbq8LeUt3lf\n"
-    "EEiHC16H0KooVNt/AJLV3F3xQks0koF0Jc/XtCHqlGe3VSagc8n5RhpeeqWMMd2z\n"
-    "lB7e9x1eRnWMPRhQDcSYroNmibFdz27bM+lAkJL4czDYDzUAsEq+rINmt1GVIZYK\n"
-    "WB7PGSH71pfT4Peqh2AVLNasL2O+89wAyRhrUFDXoiCIsto/xYTjvzMIzHJBDQRZ\n"
-    "OjwKZ180ydHK1+yEqXohXcSKwIuX16WZvWOhL9cuOthYsqBo+l7vb1+jPgY10Lf2\n"
-    "bLWFB/b2EesmX/a+2pIJHxkdSWy9/LFZtl3SRcgRq1enbu00fmG5ryHj8HwPyxfe\n"
-    "5QIDAQAB\n"
-    "-----END PUBLIC KEY-----\n";
+static const char rsa_pub[] = "-----BEGIN PUBLIC KEY-----\n"
+                              "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAwnJvvNDBypbq8LeUt3lf\n"
+                              "EEiHC16H0KooVNt/AJLV3F3xQks0koF0Jc/XtCHqlGe3VSagc8n5RhpeeqWMMd2z\n"
+                              "lB7e9x1eRnWMPRhQDcSYroNmibFdz27bM+lAkJL4czDYDzUAsEq+rINmt1GVIZYK\n"
+                              "WB7PGSH71pfT4Peqh2AVLNasL2O+89wAyRhrUFDXoiCIsto/xYTjvzMIzHJBDQRZ\n"
+                              "OjwKZ180ydHK1+yEqXohXcSKwIuX16WZvWOhL9cuOthYsqBo+l7vb1+jPgY10Lf2\n"
+                              "bLWFB/b2EesmX/a+2pIJHxkdSWy9/LFZtl3SRcgRq1enbu00fmG5ryHj8HwPyxfe\n"
+                              "5QIDAQAB\n"
+                              "-----END PUBLIC KEY-----\n";
 
-static const char ec_pub[] =
-    "-----BEGIN PUBLIC KEY-----\n"
-    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEF0E52sKIp+m8XEyMM4gC/TVwuIRs\n"
-    "SGqoEhCuihpFjz1Xe6ajeCpSUMgi1BQhltwIFaQ1OOmK0/7RweIoDb7Smg==\n"
-    "-----END PUBLIC KEY-----\n";
+static const char ec_pub[] = "-----BEGIN PUBLIC KEY-----\n"
+                             "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEF0E52sKIp+m8XEyMM4gC/TVwuIRs\n"
+                             "SGqoEhCuihpFjz1Xe6ajeCpSUMgi1BQhltwIFaQ1OOmK0/7RweIoDb7Smg==\n"
+                             "-----END PUBLIC KEY-----\n";
 
-static const char ed_pub[] =
-    "-----BEGIN PUBLIC KEY-----\n"
-    "MCowBQYDK2VwAyEAEiwyvfZu3Do05d9WZ/CW+v/+t8TD3T2XbM3oNf2Emls=\n"
-    "-----END PUBLIC KEY-----\n";
+static const char ed_pub[] = "-----BEGIN PUBLIC KEY-----\n"
+                             "MCowBQYDK2VwAyEAEiwyvfZu3Do05d9WZ/CW+v/+t8TD3T2XbM3oNf2Emls=\n"
+                             "-----END PUBLIC KEY-----\n";
 
 /* APR may keep pool memory in mmap'd blocks that LeakSanitizer does not
  * scan: the EVP_PKEYs are also held here so that they stay reachable. */

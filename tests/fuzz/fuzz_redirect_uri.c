@@ -54,8 +54,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *challenge = oidp_b64url_encode(p, md, mdlen);
         int ok = oidp_pkce_verify(p, "S256", challenge, verifier);
         size_t n = strlen(verifier);
-        int syntax = n >= 43 && n <= 128 && strspn(verifier, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklm"
-                                                             "nopqrstuvwxyz0123456789-._~") == n;
+        int syntax = n >= 43 && n <= 128
+                     && strspn(verifier, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklm"
+                                         "nopqrstuvwxyz0123456789-._~")
+                            == n;
         FUZZ_ASSERT(ok == syntax);
         FUZZ_ASSERT(oidp_pkce_challenge_ok(challenge, "S256"));
         FUZZ_ASSERT(!oidp_pkce_verify(p, "S256", s, verifier) || strcmp(s, challenge) == 0);

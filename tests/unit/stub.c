@@ -36,8 +36,9 @@ static void vlog(const char *file, int line, int level, apr_status_t status, con
     }
 }
 
-AP_DECLARE(void) ap_log_error_(const char *file, int line, int module_index, int level,
-                               apr_status_t status, const server_rec *s, const char *fmt, ...)
+AP_DECLARE(void)
+ap_log_error_(const char *file, int line, int module_index, int level, apr_status_t status,
+              const server_rec *s, const char *fmt, ...)
 {
     va_list ap;
 
@@ -48,8 +49,9 @@ AP_DECLARE(void) ap_log_error_(const char *file, int line, int module_index, int
     va_end(ap);
 }
 
-AP_DECLARE(void) ap_log_rerror_(const char *file, int line, int module_index, int level,
-                                apr_status_t status, const request_rec *r, const char *fmt, ...)
+AP_DECLARE(void)
+ap_log_rerror_(const char *file, int line, int module_index, int level, apr_status_t status,
+               const request_rec *r, const char *fmt, ...)
 {
     va_list ap;
 
@@ -121,9 +123,9 @@ void ut_response_reset(void)
 }
 
 /* No request body in unit tests: reading one is an error. */
-AP_DECLARE(apr_status_t) ap_get_brigade(ap_filter_t *filter, apr_bucket_brigade *bucket,
-                                        ap_input_mode_t mode, apr_read_type_e block,
-                                        apr_off_t readbytes)
+AP_DECLARE(apr_status_t)
+ap_get_brigade(ap_filter_t *filter, apr_bucket_brigade *bucket, ap_input_mode_t mode,
+               apr_read_type_e block, apr_off_t readbytes)
 {
     (void)filter;
     (void)bucket;

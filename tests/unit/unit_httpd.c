@@ -66,4 +66,3 @@ cmd_parms *ut_cmd(apr_pool_t *p, server_rec *s, const char *name, void *info)
     cmd->override = RSRC_CONF;
     return cmd;
 }
-

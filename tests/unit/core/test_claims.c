@@ -162,9 +162,10 @@ START_TEST(claims_request_parse)
     apr_array_header_t *implied = NULL;
     const char *err = NULL, *out;
 
-    out = oidp_claims_request_parse(p, "{\"userinfo\":{\"name\":{\"essential\":true},"
-                                       "\"phone_number\":null,\"nonsense\":null},"
-                                       "\"id_token\":{\"email\":null}}",
+    out = oidp_claims_request_parse(p,
+                                    "{\"userinfo\":{\"name\":{\"essential\":true},"
+                                    "\"phone_number\":null,\"nonsense\":null},"
+                                    "\"id_token\":{\"email\":null}}",
                                     allowed, &implied, &err);
     ck_assert_ptr_nonnull(out);
     /* phone is not allowed for the client, nonsense is unknown: dropped */
@@ -181,8 +182,8 @@ START_TEST(claims_request_parse)
     ck_assert_ptr_null(oidp_claims_request_parse(p, "{\"userinfo\":[]}", allowed, &implied, &err));
     ck_assert_ptr_null(
         oidp_claims_request_parse(p, "{\"userinfo\":{\"name\":1}}", allowed, &implied, &err));
-    ck_assert_ptr_null(oidp_claims_request_parse(p, "{\"userinfo\":{},\"userinfo\":{}}", allowed,
-                                                 &implied, &err));
+    ck_assert_ptr_null(
+        oidp_claims_request_parse(p, "{\"userinfo\":{},\"userinfo\":{}}", allowed, &implied, &err));
 }
 END_TEST
 
@@ -218,7 +219,8 @@ END_TEST
 
 START_TEST(casdoor_user_object)
 {
-    json_t *j = oidp_json_bind(p, oidp_claims_casdoor_user(p, alice(), oidp_scope_parse(p, "openid profile")));
+    json_t *j = oidp_json_bind(p, oidp_claims_casdoor_user(p, alice(),
+                                                           oidp_scope_parse(p, "openid profile")));
 
     ck_assert_str_eq(STR(j, "name"), "alice");
     ck_assert_str_eq(STR(j, "id"), "0b2c6c4e-4b1f-4a55-9c1e-6d4f0d9b9a01");

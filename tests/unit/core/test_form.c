@@ -29,8 +29,8 @@ static apr_hash_t *parse_ok(const char *s)
     apr_hash_t *h = apr_hash_make(p);
     const char *err = NULL;
 
-    ck_assert_msg(oidp_form_parse(h, p, s, strlen(s), NULL, &err) == APR_SUCCESS, "'%s' refused: %s", s,
-                  err ? err : "");
+    ck_assert_msg(oidp_form_parse(h, p, s, strlen(s), NULL, &err) == APR_SUCCESS,
+                  "'%s' refused: %s", s, err ? err : "");
     return h;
 }
 
@@ -124,8 +124,8 @@ END_TEST
 START_TEST(parse_bad_escapes_refused)
 {
     static const char *const bad[] = {
-        "a=%",   "a=%2",   "a=%G1", "a=%1G",  "a=%%41", "a=1%",  "%=1",     "%zz=1",
-        "a=%00", "%00=1",  "a=x%00", "a=% 1", "a=%+1",  "a=%-1", "a=%0x10",
+        "a=%",   "a=%2",  "a=%G1",  "a=%1G", "a=%%41", "a=1%",  "%=1",     "%zz=1",
+        "a=%00", "%00=1", "a=x%00", "a=% 1", "a=%+1",  "a=%-1", "a=%0x10",
     };
     size_t i;
 
@@ -139,7 +139,7 @@ START_TEST(parse_nul_and_names)
 {
     parse_bad("a=1\0b=2", 7); /* a raw NUL byte inside the body */
     parse_bad("a\0=1", 4);
-    parse_bad("=1", 2);       /* no name */
+    parse_bad("=1", 2); /* no name */
     parse_bad("a=1&=2", 6);
     parse_bad("=", 1);
 }
@@ -223,7 +223,8 @@ START_TEST(urlencode)
 
     ck_assert_str_eq(oidp_form_urlencode(p, "AZaz09-._~"), "AZaz09-._~");
     ck_assert_str_eq(oidp_form_urlencode(p, "a b"), "a%20b");
-    ck_assert_str_eq(oidp_form_urlencode(p, "a+b:c%d/e?f&g=h#"), "a%2Bb%3Ac%25d%2Fe%3Ff%26g%3Dh%23");
+    ck_assert_str_eq(oidp_form_urlencode(p, "a+b:c%d/e?f&g=h#"),
+                     "a%2Bb%3Ac%25d%2Fe%3Ff%26g%3Dh%23");
     ck_assert_str_eq(oidp_form_urlencode(p, "\xc3\xa9"), "%C3%A9");
     ck_assert_str_eq(oidp_form_urlencode(p, ""), "");
     /* every byte survives a round trip */
@@ -269,8 +270,8 @@ END_TEST
 START_TEST(basic_rfc6749_encoding)
 {
     const char *id = "my:client%id", *secret = "p%ss:w rd+/=?";
-    const char *creds =
-        apr_pstrcat(p, oidp_form_urlencode(p, id), ":", oidp_form_urlencode(p, secret), NULL);
+    const char *creds = apr_pstrcat(p, oidp_form_urlencode(p, id), ":",
+                                    oidp_form_urlencode(p, secret), NULL);
     const char *u, *pw;
 
     ck_assert_str_eq(creds, "my%3Aclient%25id:p%25ss%3Aw%20rd%2B%2F%3D%3F");
@@ -298,9 +299,9 @@ END_TEST
 START_TEST(basic_malformed)
 {
     static const char *const bad[] = {
-        "Basic ",           "Basic !!!!",       "Basic YWJj=ZGVm", "Basic YQ=",
-        "Basic =YQ=",       "Basic YQ",         "Basic Y===",      "Basic YWI6Y2Q=x",
-        "Basic YW I6Y2Q=",  "Basic YWI6Y2Q=\n", "Basic -_-_",
+        "Basic ",          "Basic !!!!",       "Basic YWJj=ZGVm", "Basic YQ=",
+        "Basic =YQ=",      "Basic YQ",         "Basic Y===",      "Basic YWI6Y2Q=x",
+        "Basic YW I6Y2Q=", "Basic YWI6Y2Q=\n", "Basic -_-_",
     };
     const char *u, *pw;
     size_t i;
@@ -311,8 +312,8 @@ START_TEST(basic_malformed)
         ck_assert_ptr_null(pw);
     }
     /* decoded, but not id:secret */
-    ck_assert_int_eq(basic(basic_of("idsecret", 8), &u, &pw), APR_EINVAL);   /* no colon */
-    ck_assert_int_eq(basic(basic_of(":secret", 7), &u, &pw), APR_EINVAL);    /* no id */
+    ck_assert_int_eq(basic(basic_of("idsecret", 8), &u, &pw), APR_EINVAL);    /* no colon */
+    ck_assert_int_eq(basic(basic_of(":secret", 7), &u, &pw), APR_EINVAL);     /* no id */
     ck_assert_int_eq(basic(basic_of("%zz:secret", 10), &u, &pw), APR_EINVAL); /* bad escape */
     ck_assert_int_eq(basic(basic_of("id:%", 4), &u, &pw), APR_EINVAL);
     ck_assert_int_eq(basic(basic_of("id:%00", 6), &u, &pw), APR_EINVAL);
@@ -324,8 +325,8 @@ END_TEST
 START_TEST(basic_other_schemes)
 {
     static const char *const other[] = {
-        "Bearer YWI6Y2Q=", "Digest username=\"a\"", "Basicx YWI6Y2Q=", "Basic", "BasicYWI6Y2Q=",
-        "", " Basic YWI6Y2Q=", "Negotiate abc",
+        "Bearer YWI6Y2Q=", "Digest username=\"a\"", "Basicx YWI6Y2Q=", "Basic", "BasicYWI6Y2Q=", "",
+        " Basic YWI6Y2Q=", "Negotiate abc",
     };
     const char *u, *pw;
     size_t i;
@@ -397,10 +398,21 @@ END_TEST
 START_TEST(json_params_refused)
 {
     static const char *const bad[] = {
-        "",          "[]",           "\"x\"",          "1",        "null",        "{",
-        "{\"a\":}",  "{\"a\":\"1\",\"a\":\"2\"}",      "{\"a\":{}}",  "{\"a\":[\"1\"]}",
-        "{\"\":\"1\"}", "{\"a\":\"x\\u0000y\"}",       "{\"a\\u0000b\":\"1\"}",
-        "{\"a\":\"1\"} {}", "{'a':'1'}",
+        "",
+        "[]",
+        "\"x\"",
+        "1",
+        "null",
+        "{",
+        "{\"a\":}",
+        "{\"a\":\"1\",\"a\":\"2\"}",
+        "{\"a\":{}}",
+        "{\"a\":[\"1\"]}",
+        "{\"\":\"1\"}",
+        "{\"a\":\"x\\u0000y\"}",
+        "{\"a\\u0000b\":\"1\"}",
+        "{\"a\":\"1\"} {}",
+        "{'a':'1'}",
     };
     size_t i;
 

@@ -78,7 +78,11 @@ static oidp_keyset_t *all_keys(void)
 /* ------------------------------------------------------------------ */
 /* JWS made and checked with OpenSSL alone */
 
-typedef enum { K_RS256, K_ES256, K_EDDSA } kind_e;
+typedef enum {
+    K_RS256,
+    K_ES256,
+    K_EDDSA
+} kind_e;
 
 static unsigned char *ossl_sign(kind_e kind, EVP_PKEY *k, const char *input, size_t *len,
                                 int *short_rs)
@@ -123,8 +127,8 @@ static int ossl_verify(kind_e kind, EVP_PKEY *k, const char *input, size_t inlen
     if (kind == K_ES256) {
         ECDSA_SIG *es = ECDSA_SIG_new();
         ck_assert_uint_eq(siglen, 64);
-        ck_assert_int_eq(ECDSA_SIG_set0(es, BN_bin2bn(sig, 32, NULL), BN_bin2bn(sig + 32, 32, NULL)),
-                         1);
+        ck_assert_int_eq(
+            ECDSA_SIG_set0(es, BN_bin2bn(sig, 32, NULL), BN_bin2bn(sig + 32, 32, NULL)), 1);
         derlen = i2d_ECDSA_SIG(es, &der);
         ECDSA_SIG_free(es);
         sig = der;
@@ -152,7 +156,8 @@ static const char *b64z(const char *s)
 static const char *jws_make(kind_e kind, EVP_PKEY *k, const char *header, const char *payload,
                             size_t plen)
 {
-    const char *input = apr_pstrcat(p, b64s(header, strlen(header)), ".", b64s(payload, plen), NULL);
+    const char *input = apr_pstrcat(p, b64s(header, strlen(header)), ".", b64s(payload, plen),
+                                    NULL);
     size_t slen;
     unsigned char *sig = ossl_sign(kind, k, input, &slen, NULL);
 
@@ -178,11 +183,11 @@ static apr_status_t verify(const oidp_keyset_t *ks, const char *jws, const char 
     return oidp_jose_verify(&h, &pl, p, ks, jws, err);
 }
 
-#define ck_assert_verify_fails(ks, jws)                                                       \
-    do {                                                                                      \
-        const char *err_;                                                                     \
-        ck_assert_int_ne(verify((ks), (jws), &err_), APR_SUCCESS);                            \
-        ck_assert_msg(err_ != NULL && *err_, "a refused JWS must come with a reason");        \
+#define ck_assert_verify_fails(ks, jws)                                                \
+    do {                                                                               \
+        const char *err_;                                                              \
+        ck_assert_int_ne(verify((ks), (jws), &err_), APR_SUCCESS);                     \
+        ck_assert_msg(err_ != NULL && *err_, "a refused JWS must come with a reason"); \
     } while (0)
 
 /* ------------------------------------------------------------------ */
@@ -192,7 +197,7 @@ static const struct {
     const char *raw, *enc;
 } rfc4648[] = {
     /* RFC 4648 10, without padding */
-    {"", ""},         {"f", "Zg"},         {"fo", "Zm8"},          {"foo", "Zm9v"},
+    {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},          {"foo", "Zm9v"},
     {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"},
 };
 
@@ -252,15 +257,11 @@ END_TEST
 START_TEST(b64url_decode_rejects)
 {
     static const char *const bad[] = {
-        "Zg==",     /* padding */
-        "Zg=",      "Zm9v====", "=",
-        "Zm+v",     /* base64, not base64url */
-        "Zm/v",     "Zm9 v",    "Zm9\nv", " Zm9v", "Zm9v.",
-        "Zm9vY",    /* length % 4 == 1 */
-        "Z",        "Zm9vYmFyZ",
-        "Zh",       /* non-canonical: unused bits of the last character set */
-        "Zm9",      "Zm9vYmF",  "AB",     "AAB",
-        "\xc3\xa9", /* non-ASCII */
+        "Zg==",                                                      /* padding */
+        "Zg=",  "Zm9v====",  "=",      "Zm+v",                       /* base64, not base64url */
+        "Zm/v", "Zm9 v",     "Zm9\nv", " Zm9v", "Zm9v.",    "Zm9vY", /* length % 4 == 1 */
+        "Z",    "Zm9vYmFyZ", "Zh", /* non-canonical: unused bits of the last character set */
+        "Zm9",  "Zm9vYmF",   "AB",     "AAB",   "\xc3\xa9", /* non-ASCII */
     };
     size_t i;
 
@@ -330,7 +331,8 @@ START_TEST(key_rsa)
     ck_assert_ptr_null(k->x);
     ck_assert_ptr_null(k->y);
     ck_assert_str_eq(k->source, "test");
-    ck_assert_str_eq(k->kid, sha256_b64(apr_psprintf(p, "{\"e\":\"AQAB\",\"kty\":\"RSA\",\"n\":\"%s\"}", n)));
+    ck_assert_str_eq(
+        k->kid, sha256_b64(apr_psprintf(p, "{\"e\":\"AQAB\",\"kty\":\"RSA\",\"n\":\"%s\"}", n)));
     /* the public half of the same key has the same kid */
     ck_assert_str_eq(pub->kid, k->kid);
     ck_assert_str_eq(oidp_jose_thumbprint(p, k), k->kid);
@@ -411,7 +413,8 @@ START_TEST(thumbprint_rfc7638_example)
     ck_assert_str_eq(k->n, n_b64);
     ck_assert_str_eq(k->e, "AQAB");
     ck_assert_str_eq(oidp_jose_thumbprint_input(p, k),
-                     apr_pstrcat(p, "{\"e\":\"AQAB\",\"kty\":\"RSA\",\"n\":\"", n_b64, "\"}", NULL));
+                     apr_pstrcat(p, "{\"e\":\"AQAB\",\"kty\":\"RSA\",\"n\":\"", n_b64, "\"}",
+                                 NULL));
     ck_assert_str_eq(k->kid, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
 }
 END_TEST
@@ -475,8 +478,8 @@ START_TEST(key_encrypted_refused_without_prompt)
     char *data = NULL;
     long n;
 
-    ck_assert_int_eq(PEM_write_bio_PrivateKey(b, rsa, EVP_aes_256_cbc(),
-                                              (unsigned char *)"secret", 6, NULL, NULL),
+    ck_assert_int_eq(PEM_write_bio_PrivateKey(b, rsa, EVP_aes_256_cbc(), (unsigned char *)"secret",
+                                              6, NULL, NULL),
                      1);
     n = BIO_get_mem_data(b, &data);
     assert_refused(apr_pstrmemdup(p, data, (apr_size_t)n), NULL);
@@ -726,12 +729,14 @@ START_TEST(jws_rejects_alg_none)
     const char *kid = APR_ARRAY_IDX(ks->keys, 0, oidp_key_t *)->kid;
     const char *body = b64s("{\"sub\":\"admin\"}", 15);
 
-    ck_assert_verify_fails(ks, apr_pstrcat(p, b64s("{\"alg\":\"none\"}", 14), ".", body, ".", NULL));
+    ck_assert_verify_fails(ks,
+                           apr_pstrcat(p, b64s("{\"alg\":\"none\"}", 14), ".", body, ".", NULL));
     ck_assert_verify_fails(ks, apr_pstrcat(p, b64s("{\"alg\":\"none\"}", 14), ".", body, NULL));
     ck_assert_verify_fails(
         ks, apr_pstrcat(p, b64z(apr_psprintf(p, "{\"alg\":\"none\",\"kid\":\"%s\"}", kid)), ".",
                         body, ".", NULL));
-    ck_assert_verify_fails(ks, apr_pstrcat(p, b64s("{\"alg\":\"None\"}", 14), ".", body, ".", NULL));
+    ck_assert_verify_fails(ks,
+                           apr_pstrcat(p, b64s("{\"alg\":\"None\"}", 14), ".", body, ".", NULL));
     ck_assert_verify_fails(ks, apr_pstrcat(p, b64s("{}", 2), ".", body, ".", NULL));
 }
 END_TEST
@@ -749,8 +754,8 @@ START_TEST(jws_rejects_tampering)
     dot1 = strchr(jws, '.');
     dot2 = strchr(dot1 + 1, '.');
     /* another payload under the same header and signature */
-    ck_assert_verify_fails(ks, apr_pstrcat(p, apr_pstrmemdup(p, jws, (apr_size_t)(dot1 - jws)),
-                                           ".", b64s("{\"admin\":true}", 14), dot2, NULL));
+    ck_assert_verify_fails(ks, apr_pstrcat(p, apr_pstrmemdup(p, jws, (apr_size_t)(dot1 - jws)), ".",
+                                           b64s("{\"admin\":true}", 14), dot2, NULL));
     /* one flipped signature bit */
     sig = ut_b64url_decode(p, dot2 + 1, strlen(dot2 + 1), &siglen);
     sig[siglen / 2] ^= 0x01;
@@ -780,7 +785,8 @@ START_TEST(jws_rejects_wrong_kid_and_alg)
     const char *pem = ut_pem_public(p, rsa), *input;
 
     /* correct signatures, but the header names another or an unknown kid */
-    ck_assert_verify_fails(ks, jws_make(K_RS256, rsa, "{\"alg\":\"RS256\",\"kid\":\"nope\"}", "{}", 2));
+    ck_assert_verify_fails(ks,
+                           jws_make(K_RS256, rsa, "{\"alg\":\"RS256\",\"kid\":\"nope\"}", "{}", 2));
     ck_assert_verify_fails(
         ks, jws_make(K_RS256, rsa, apr_psprintf(p, "{\"alg\":\"RS256\",\"kid\":\"%s\"}", ec_kid),
                      "{}", 2));
@@ -816,15 +822,17 @@ START_TEST(jws_rejects_crit)
     /* validly signed: refused only for the critical extension */
     ck_assert_verify_fails(
         ks, jws_make(K_RS256, rsa,
-                     apr_psprintf(p, "{\"alg\":\"RS256\",\"kid\":\"%s\",\"crit\":[\"exp\"],\"exp\":1}",
-                                  kid),
+                     apr_psprintf(
+                         p, "{\"alg\":\"RS256\",\"kid\":\"%s\",\"crit\":[\"exp\"],\"exp\":1}", kid),
                      "{}", 2));
     ck_assert_verify_fails(
-        ks, jws_make(K_RS256, rsa, apr_psprintf(p, "{\"alg\":\"RS256\",\"kid\":\"%s\",\"crit\":[]}", kid),
-                     "{}", 2));
+        ks,
+        jws_make(K_RS256, rsa,
+                 apr_psprintf(p, "{\"alg\":\"RS256\",\"kid\":\"%s\",\"crit\":[]}", kid), "{}", 2));
     ck_assert_verify_fails(
-        ks, jws_make(K_RS256, rsa, apr_psprintf(p, "{\"alg\":\"RS256\",\"kid\":\"%s\",\"crit\":null}", kid),
-                     "{}", 2));
+        ks, jws_make(K_RS256, rsa,
+                     apr_psprintf(p, "{\"alg\":\"RS256\",\"kid\":\"%s\",\"crit\":null}", kid), "{}",
+                     2));
 }
 END_TEST
 
@@ -833,8 +841,18 @@ START_TEST(jws_rejects_malformed)
     oidp_keyset_t *ks = all_keys();
     const char *good = jws_make(K_RS256, rsa, "{\"alg\":\"RS256\"}", "{}", 2);
     static const char *const bad[] = {
-        "", ".", "..", "...", "a.b", "a.b.c.d", "a.b.c.d.e", "eyJ.e30.", "!!.e30.AA",
-        "eyJhbGciOiJSUzI1NiJ9.e30=.AA", "eyJhbGciOiJSUzI1NiJ9.e30.AA==", "eyJhbGciOiJSUzI1NiJ9 .e30.AA",
+        "",
+        ".",
+        "..",
+        "...",
+        "a.b",
+        "a.b.c.d",
+        "a.b.c.d.e",
+        "eyJ.e30.",
+        "!!.e30.AA",
+        "eyJhbGciOiJSUzI1NiJ9.e30=.AA",
+        "eyJhbGciOiJSUzI1NiJ9.e30.AA==",
+        "eyJhbGciOiJSUzI1NiJ9 .e30.AA",
     };
     size_t i;
     const char *err;
@@ -850,7 +868,8 @@ START_TEST(jws_rejects_malformed)
     ck_assert_verify_fails(ks, jws_make(K_RS256, rsa, "[\"RS256\"]", "{}", 2));
     ck_assert_verify_fails(ks, jws_make(K_RS256, rsa, "{\"alg\":\"RS256\"", "{}", 2));
     ck_assert_verify_fails(ks, jws_make(K_RS256, rsa, "\"RS256\"", "{}", 2));
-    ck_assert_verify_fails(ks, jws_make(K_RS256, rsa, "{\"alg\":\"none\",\"alg\":\"RS256\"}", "{}", 2));
+    ck_assert_verify_fails(ks,
+                           jws_make(K_RS256, rsa, "{\"alg\":\"none\",\"alg\":\"RS256\"}", "{}", 2));
     /* NUL bytes in a validly signed payload */
     ck_assert_verify_fails(ks, jws_make(K_RS256, rsa, "{\"alg\":\"RS256\"}", "{}\0{\"x\":1}", 10));
 }
@@ -865,9 +884,10 @@ START_TEST(half_hash_oidc_examples)
     ck_assert_str_eq(oidp_jose_half_hash(p, OIDP_ALG_RS256,
                                          "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
                      "77QmUPtjPfzWtF2AnpK9RQ");
-    ck_assert_str_eq(oidp_jose_half_hash(p, OIDP_ALG_RS256,
-                                         "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk"),
-                     "LDktKdoQak3Pk0cnXxCltA");
+    ck_assert_str_eq(
+        oidp_jose_half_hash(p, OIDP_ALG_RS256,
+                            "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk"),
+        "LDktKdoQak3Pk0cnXxCltA");
     /* ES256 hashes with SHA-256 too */
     ck_assert_str_eq(oidp_jose_half_hash(p, OIDP_ALG_ES256,
                                          "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),

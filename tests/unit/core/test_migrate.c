@@ -21,10 +21,9 @@
 #define FIXTURES "tests/fixtures/v1/"
 
 static const char *const drivers[] = {"sqlite3", "pgsql", NULL};
-static const char *const tables[] = {"oidp_meta",    "oidp_client",   "oidp_client_uri",
-                                     "oidp_user",    "oidp_code",     "oidp_token",
-                                     "oidp_session", "oidp_consent",  "oidp_grant_revoked",
-                                     NULL};
+static const char *const tables[] = {
+    "oidp_meta",  "oidp_client",  "oidp_client_uri", "oidp_user",          "oidp_code",
+    "oidp_token", "oidp_session", "oidp_consent",    "oidp_grant_revoked", NULL};
 
 static apr_pool_t *p;
 static const char *err;
@@ -139,8 +138,7 @@ static const char *all_rows(oidp_db_t *db)
 
     for (i = 0; tables[i]; i++) {
         out = apr_pstrcat(p, out, "== ", tables[i], "\n",
-                          rows(db, apr_pstrcat(p, "SELECT * FROM ", tables[i], NULL)), "\n",
-                          NULL);
+                          rows(db, apr_pstrcat(p, "SELECT * FROM ", tables[i], NULL)), "\n", NULL);
     }
     return out;
 }
@@ -253,8 +251,9 @@ START_TEST(v1_migrated_keeps_every_row)
     ck_assert_int_eq(m.to, OIDP_SCHEMA_VERSION);
     ck_assert_int_eq(m.steps->nelts, OIDP_SCHEMA_VERSION - 1);
     ck_assert_str_eq(APR_ARRAY_IDX(m.steps, 0, const char *),
-                     apr_pstrcat(p, "2: ", "indexes on oidp_token (client_id), oidp_token "
-                                           "(user_id) and oidp_grant_revoked (revoked_at)",
+                     apr_pstrcat(p, "2: ",
+                                 "indexes on oidp_token (client_id), oidp_token "
+                                 "(user_id) and oidp_grant_revoked (revoked_at)",
                                  NULL));
     ck_assert_int_eq(version_of(db), OIDP_SCHEMA_VERSION);
 
@@ -354,13 +353,13 @@ START_TEST(script_splits_statements)
     oidp_db_t *db = db_empty();
 
     ck_assert_msg(oidp_migrate_script(p, db,
-                                         "-- a comment\n"
-                                         "CREATE TABLE a (x TEXT, -- inline\n"
-                                         "    y INTEGER);\n"
-                                         "\n"
-                                         "  INSERT INTO a VALUES ('1;2', 3);  \n"
-                                         "INSERT INTO a VALUES ('4', 5);\n",
-                                         &err)
+                                      "-- a comment\n"
+                                      "CREATE TABLE a (x TEXT, -- inline\n"
+                                      "    y INTEGER);\n"
+                                      "\n"
+                                      "  INSERT INTO a VALUES ('1;2', 3);  \n"
+                                      "INSERT INTO a VALUES ('4', 5);\n",
+                                      &err)
                       == APR_SUCCESS,
                   "%s", err);
     ck_assert_str_eq(rows(db, "SELECT * FROM a"), "1;2|3\n4|5");

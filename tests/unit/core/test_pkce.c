@@ -61,7 +61,7 @@ START_TEST(challenge_syntax)
 {
     ck_assert(!oidp_pkce_challenge_ok(NULL, "S256"));
     ck_assert(!oidp_pkce_challenge_ok(C, NULL));
-    ck_assert(!oidp_pkce_challenge_ok(C "A", "S256"));           /* 44 chars */
+    ck_assert(!oidp_pkce_challenge_ok(C "A", "S256")); /* 44 chars */
     ck_assert(!oidp_pkce_challenge_ok("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c", "S256"));
     ck_assert(!oidp_pkce_challenge_ok("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw+cM", "S256"));
     ck_assert(!oidp_pkce_challenge_ok("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw.cM", "S256"));

@@ -38,7 +38,8 @@ static oidp_client_t *client(const char *method, const char *u1, const char *u2)
 
 START_TEST(exact_match_only)
 {
-    oidp_client_t *c = client(OIDP_AUTH_BASIC, "https://app.example.com/cb", "https://b.example/x?y=1");
+    oidp_client_t *c = client(OIDP_AUTH_BASIC, "https://app.example.com/cb",
+                              "https://b.example/x?y=1");
 
     ck_assert(oidp_redirect_uri_allowed(p, c, "https://app.example.com/cb"));
     ck_assert(oidp_redirect_uri_allowed(p, c, "https://b.example/x?y=1"));
@@ -106,7 +107,8 @@ START_TEST(build_query_fragment)
                      "https://a.example/cb?code=a%20b%2Fc%2Bd&state=x%26y%3Dz%C3%A9~-._");
     ck_assert_str_eq(oidp_redirect_build(p, "https://a.example/cb", 1, ps),
                      "https://a.example/cb#code=a%20b%2Fc%2Bd&state=x%26y%3Dz%C3%A9~-._");
-    ck_assert_str_eq(oidp_redirect_build(p, "https://a.example/cb", 0, oidp_redirect_params_make(p)),
+    ck_assert_str_eq(oidp_redirect_build(p, "https://a.example/cb", 0,
+                                         oidp_redirect_params_make(p)),
                      "https://a.example/cb");
 }
 END_TEST

@@ -319,9 +319,9 @@ START_TEST(user_round_trip)
     ck_assert_ptr_null(u);
     ck_assert_int_eq(oidp_store_user_get(&u, p, &db, NULL, "nope", &err), APR_NOTFOUND);
     /* usernames are unique */
-    ck_assert_int_eq(oidp_store_user_put(p, &db, user("33333333-3333-4333-8333-333333333333", "alice"),
-                                         1, &err),
-                     APR_EGENERAL);
+    ck_assert_int_eq(
+        oidp_store_user_put(p, &db, user("33333333-3333-4333-8333-333333333333", "alice"), 1, &err),
+        APR_EGENERAL);
 
     DB_OK(oidp_store_user_list(&all, p, &db, &err));
     ck_assert_int_eq(all->nelts, 2);
@@ -366,7 +366,8 @@ START_TEST(token_insert_get)
 
     DB_OK(oidp_store_client_put(p, &db, client("app1"), 1, &err));
     DB_OK(oidp_store_user_put(p, &db, alice, 1, &err));
-    DB_OK(oidp_store_token_insert(p, &db, token("h-user", "app1", alice->id, "g1", 1700003600), &err));
+    DB_OK(oidp_store_token_insert(p, &db, token("h-user", "app1", alice->id, "g1", 1700003600),
+                                  &err));
     DB_OK(oidp_store_token_insert(p, &db, token("h-cc", "app1", NULL, NULL, 1700003600), &err));
 
     DB_OK(oidp_store_token_get(&t, p, &db, "h-user", &err));
@@ -413,7 +414,8 @@ START_TEST(token_hidden_with_client_or_user_gone)
     DB_OK(oidp_store_user_put(p, &db, alice, 1, &err));
     /* a token row whose client does not exist (deleted behind its back):
      * the join hides it */
-    DB_OK(oidp_store_token_insert(p, &db, token("h-orphan", "ghost", NULL, NULL, 1700003600), &err));
+    DB_OK(
+        oidp_store_token_insert(p, &db, token("h-orphan", "ghost", NULL, NULL, 1700003600), &err));
     ck_assert_int_eq(oidp_store_token_get(&t, p, &db, "h-orphan", &err), APR_NOTFOUND);
 
     /* deleting a client takes its tokens */
@@ -424,7 +426,8 @@ START_TEST(token_hidden_with_client_or_user_gone)
 
     /* deleting a user takes theirs */
     DB_OK(oidp_store_client_put(p, &db, client("app2"), 1, &err));
-    DB_OK(oidp_store_token_insert(p, &db, token("h-alice", "app2", alice->id, "g", 1700003600), &err));
+    DB_OK(oidp_store_token_insert(p, &db, token("h-alice", "app2", alice->id, "g", 1700003600),
+                                  &err));
     DB_OK(oidp_store_token_get(&t, p, &db, "h-alice", &err));
     DB_OK(oidp_store_user_delete(p, &db, alice->id, &err));
     ck_assert_int_eq(oidp_store_token_get(&t, p, &db, "h-alice", &err), APR_NOTFOUND);
@@ -477,7 +480,8 @@ START_TEST(token_revoke_purge)
     /* another client's or another issuer's, or an access token, is not redeemable */
     ck_assert_int_eq(oidp_store_token_redeem(&r, p, &db, "r1", "app2", "https://idp.example", &err),
                      APR_NOTFOUND);
-    ck_assert_int_eq(oidp_store_token_redeem(&r, p, &db, "r1", "app1", "https://other.example", &err),
+    ck_assert_int_eq(oidp_store_token_redeem(&r, p, &db, "r1", "app1", "https://other.example",
+                                             &err),
                      APR_NOTFOUND);
     DB_OK(oidp_store_token_insert(p, &db, token("a9", "app1", NULL, "g3", 5000), &err));
     ck_assert_int_eq(oidp_store_token_redeem(&r, p, &db, "a9", "app1", "https://idp.example", &err),
@@ -549,7 +553,8 @@ START_TEST(session_and_consent)
     ck_assert_ptr_nonnull(got->user);
     ck_assert_str_eq(got->user->username, "alice");
     /* a login at one issuer is no login at another */
-    ck_assert_int_eq(oidp_store_session_get(&got, p, &db, "sid-1", "https://other.example.com", &err),
+    ck_assert_int_eq(oidp_store_session_get(&got, p, &db, "sid-1", "https://other.example.com",
+                                            &err),
                      APR_NOTFOUND);
     DB_OK(oidp_store_session_end(p, &db, "sid-1", &err));
     DB_OK(oidp_store_session_get(&got, p, &db, "sid-1", "https://idp.example.com", &err));

@@ -36,8 +36,9 @@ START_TEST(render_escapes_text_not_markup)
     oidp_tpl_t *t = NULL;
     const char *v[OIDP_PH__COUNT] = {NULL};
 
-    ck_assert_ptr_null(oidp_tpl_compile(&t, p, "<h1>{{client_name}}</h1>{{hidden_fields}}"
-                                               "<input value=\"{{username}}\">{{error}}|"));
+    ck_assert_ptr_null(oidp_tpl_compile(&t, p,
+                                        "<h1>{{client_name}}</h1>{{hidden_fields}}"
+                                        "<input value=\"{{username}}\">{{error}}|"));
     v[OIDP_PH_CLIENT_NAME] = "<script>alert('x')</script> & co";
     v[OIDP_PH_HIDDEN_FIELDS] = "<input type=\"hidden\">";
     v[OIDP_PH_USERNAME] = "\"><img src=x onerror=1>";
@@ -55,8 +56,9 @@ START_TEST(hidden_fields_escaped)
 
     APR_ARRAY_PUSH(n, const char *) = "state";
     APR_ARRAY_PUSH(v, const char *) = "a\"b<c>&'d";
-    ck_assert_str_eq(oidp_tpl_hidden(p, n, v),
-                     "<input type=\"hidden\" name=\"state\" value=\"a&quot;b&lt;c&gt;&amp;&#x27;d\">\n");
+    ck_assert_str_eq(
+        oidp_tpl_hidden(p, n, v),
+        "<input type=\"hidden\" name=\"state\" value=\"a&quot;b&lt;c&gt;&amp;&#x27;d\">\n");
 }
 END_TEST
 
@@ -65,7 +67,8 @@ START_TEST(origins)
     ck_assert_str_eq(oidp_redirect_origin(p, "https://app.example.com:8443/cb?x=1"),
                      "https://app.example.com:8443");
     ck_assert_str_eq(oidp_redirect_origin(p, "http://127.0.0.1:5000/cb"), "http://127.0.0.1:5000");
-    ck_assert_str_eq(oidp_redirect_origin(p, "com.example.app:/oauth2redirect"), "com.example.app:");
+    ck_assert_str_eq(oidp_redirect_origin(p, "com.example.app:/oauth2redirect"),
+                     "com.example.app:");
     ck_assert_ptr_null(oidp_redirect_origin(p, "no-scheme"));
     ck_assert_ptr_null(oidp_redirect_origin(p, NULL));
 }

@@ -65,10 +65,12 @@ END_TEST
 START_TEST(scope_nqchar)
 {
     /* NQCHAR = %x21 / %x23-5B / %x5D-7E */
-    static const char *const good[] = {"!", "#", "[", "]", "~", "a:b/c", "https://x/y?z=1&w",
-                                       "read:user", "{}", "$%&'()*+,-./", "^_`|"};
-    static const char *const bad[] = {"a\"b", "a\\b", "a\tb", "a\nb", "a\rb", "\x7f", "\x01",
-                                      "caf\xc3\xa9", "\x80", "openid\tprofile", "a\x0b"};
+    static const char *const good[] = {
+        "!",   "#", "[", "]", "~", "a:b/c", "https://x/y?z=1&w", "read:user", "{}", "$%&'()*+,-./",
+        "^_`|"};
+    static const char *const bad[] = {"a\"b", "a\\b", "a\tb",        "a\nb", "a\rb",
+                                      "\x7f", "\x01", "caf\xc3\xa9", "\x80", "openid\tprofile",
+                                      "a\x0b"};
     size_t i;
 
     for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -140,7 +142,8 @@ START_TEST(random_token)
     ck_assert_uint_eq(strlen(a), 43);
     ck_assert_str_ne(a, b);
     for (i = 0; a[i]; i++) {
-        ck_assert_msg(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", a[i]),
+        ck_assert_msg(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+                             a[i]),
                       "'%c' is not base64url", a[i]);
     }
     ck_assert_uint_eq(strlen(oidp_util_random_token(p, 16)), 22);
@@ -164,8 +167,8 @@ START_TEST(uuid_v4)
             ck_assert_msg(strchr("0123456789abcdef", u[i]) != NULL, "bad uuid %s", u);
         }
     }
-    ck_assert_int_eq(u[14], '4');                   /* version 4 */
-    ck_assert_ptr_nonnull(strchr("89ab", u[19]));   /* RFC 4122 variant */
+    ck_assert_int_eq(u[14], '4');                 /* version 4 */
+    ck_assert_ptr_nonnull(strchr("89ab", u[19])); /* RFC 4122 variant */
     ck_assert_str_ne(u, oidp_util_uuid(p));
 }
 END_TEST

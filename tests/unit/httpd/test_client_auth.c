@@ -36,10 +36,11 @@ static void setup(void)
 
     apr_pool_create(&p, ut_pool());
     db = ut_sqlite(p);
-    ck_assert_int_eq(oidp_store_client_put(p, db, client("basic-app", OIDP_AUTH_BASIC, "s3cr:t%+"), 1,
-                                           &err),
+    ck_assert_int_eq(oidp_store_client_put(p, db, client("basic-app", OIDP_AUTH_BASIC, "s3cr:t%+"),
+                                           1, &err),
                      APR_SUCCESS);
-    ck_assert_int_eq(oidp_store_client_put(p, db, client("post-app", OIDP_AUTH_POST, "p0st"), 1, &err),
+    ck_assert_int_eq(oidp_store_client_put(p, db, client("post-app", OIDP_AUTH_POST, "p0st"), 1,
+                                           &err),
                      APR_SUCCESS);
     ck_assert_int_eq(oidp_store_client_put(p, db, client("spa", OIDP_AUTH_NONE, NULL), 1, &err),
                      APR_SUCCESS);
@@ -72,8 +73,8 @@ static oidp_err_t auth(const char *authorization, const char *body, int allow_pu
 /* "Basic " + base64(urlencode(id) ":" urlencode(secret)), RFC 6749 2.3.1 */
 static const char *basic(const char *id, const char *secret)
 {
-    const char *creds =
-        apr_pstrcat(p, oidp_form_urlencode(p, id), ":", oidp_form_urlencode(p, secret), NULL);
+    const char *creds = apr_pstrcat(p, oidp_form_urlencode(p, id), ":",
+                                    oidp_form_urlencode(p, secret), NULL);
     char *b = apr_palloc(p, (apr_size_t)apr_base64_encode_len((int)strlen(creds)));
 
     apr_base64_encode(b, creds, (int)strlen(creds));

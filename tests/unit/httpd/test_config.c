@@ -170,18 +170,34 @@ END_TEST
 START_TEST(issuer_check)
 {
     static const char *const good[] = {
-        "https://idp.example.com", "https://idp.example.com/", "https://idp.example.com/tenant/a",
-        "https://idp.example.com:8443", "HTTPS://idp.example.com", "http://localhost",
-        "http://localhost:8080", "http://127.0.0.1:8080/idp", "http://[::1]:8080",
+        "https://idp.example.com",
+        "https://idp.example.com/",
+        "https://idp.example.com/tenant/a",
+        "https://idp.example.com:8443",
+        "HTTPS://idp.example.com",
+        "http://localhost",
+        "http://localhost:8080",
+        "http://127.0.0.1:8080/idp",
+        "http://[::1]:8080",
     };
     static const char *const bad[] = {
-        "http://idp.example.com",      /* http off loopback */
-        "http://localhost.example.com", "http://127.0.0.1.example.com", "http://10.0.0.1",
+        "http://idp.example.com", /* http off loopback */
+        "http://localhost.example.com",
+        "http://127.0.0.1.example.com",
+        "http://10.0.0.1",
         "https://idp.example.com?x=1", /* query */
-        "https://idp.example.com/?",   "https://idp.example.com#f", "https://idp.example.com/#",
+        "https://idp.example.com/?",
+        "https://idp.example.com#f",
+        "https://idp.example.com/#",
         "https://user@idp.example.com", /* userinfo */
-        "https://user:pw@idp.example.com", "http://localhost@evil.example",
-        "idp.example.com", "/relative", "", "https://", "https:///path", "ftp://idp.example.com",
+        "https://user:pw@idp.example.com",
+        "http://localhost@evil.example",
+        "idp.example.com",
+        "/relative",
+        "",
+        "https://",
+        "https:///path",
+        "ftp://idp.example.com",
         "javascript:alert(1)",
     };
     size_t i;
@@ -209,7 +225,8 @@ static server_rec *prepared_for;
 static void fake_dbd_prepare(server_rec *s, const char *q, const char *l)
 {
     prepared_for = s;
-    apr_hash_set(prepared, apr_pstrdup(ut_pool(), l), APR_HASH_KEY_STRING, apr_pstrdup(ut_pool(), q));
+    apr_hash_set(prepared, apr_pstrdup(ut_pool(), l), APR_HASH_KEY_STRING,
+                 apr_pstrdup(ut_pool(), q));
 }
 
 static void *fake_dbd_acquire(request_rec *r)
@@ -291,8 +308,9 @@ START_TEST(lifetime_accepts)
         const char *arg;
         int secs;
     } ok[] = {
-        {"3600", 3600}, {"90s", 90}, {"15m", 900}, {"12h", 43200}, {"30d", 2592000}, {"1", 1},
-        {"365d", 31536000}, {"31536000", 31536000}, {"0090", 90},
+        {"3600", 3600},   {"90s", 90}, {"15m", 900},       {"12h", 43200},
+        {"30d", 2592000}, {"1", 1},    {"365d", 31536000}, {"31536000", 31536000},
+        {"0090", 90},
     };
     oidp_cfg_t *c = fresh();
     size_t i;
@@ -317,9 +335,14 @@ END_TEST
 START_TEST(lifetime_refuses)
 {
     static const char *const bad[] = {
-        "0",    "0s",  "-1",   "1y",  "366d", "8761h", "525601m", "31536001", "99999999999999999999",
-        "",     "s",   "10 s", " 10", "10 ",  "+10",   "1.5h",    "10ss",     "10sm",
-        "0x10", "1e3", "10S",  "ten",
+        "0",       "0s",       "-1",
+        "1y",      "366d",     "8761h",
+        "525601m", "31536001", "99999999999999999999",
+        "",        "s",        "10 s",
+        " 10",     "10 ",      "+10",
+        "1.5h",    "10ss",     "10sm",
+        "0x10",    "1e3",      "10S",
+        "ten",
     };
     oidp_cfg_t *c = fresh();
     size_t i;
@@ -355,7 +378,8 @@ START_TEST(cmd_audience)
 {
     oidp_cfg_t *c = fresh();
 
-    ck_assert_ptr_nonnull(oidp_cmd_audience(cmd_for(c, "OIDCIdPAccessTokenAudience", NULL), NULL, ""));
+    ck_assert_ptr_nonnull(
+        oidp_cmd_audience(cmd_for(c, "OIDCIdPAccessTokenAudience", NULL), NULL, ""));
     ck_assert_ptr_null(c->access_token_audience);
     ck_assert_ptr_null(
         oidp_cmd_audience(cmd_for(c, "OIDCIdPAccessTokenAudience", NULL), NULL, "api://x"));
@@ -424,7 +448,8 @@ START_TEST(cmd_signing_key)
 {
     oidp_cfg_t *c = fresh();
     cmd_parms *cmd = cmd_for(c, "OIDCIdPSigningKey", NULL);
-    const char *rsa = ut_write_file(p, "cfg-rsa.pem", ut_pem_private(p, ut_keygen("RSA", NULL, 2048)));
+    const char *rsa = ut_write_file(p, "cfg-rsa.pem",
+                                    ut_pem_private(p, ut_keygen("RSA", NULL, 2048)));
     const char *ec = ut_write_file(p, "cfg-ec.pem", ut_pem_private(p, ut_keygen("EC", "P-256", 0)));
     const char *weak = ut_write_file(p, "cfg-weak.pem",
                                      ut_pem_private(p, ut_keygen("RSA", NULL, 1024)));
@@ -458,12 +483,14 @@ START_TEST(cmd_login_template)
         "<form method=\"post\" action=\"{{form_action}}\">{{hidden_fields}}</form>\n");
     const char *lacking = ut_write_file(p, "cfg-lacking.html", "<form>{{hidden_fields}}</form>\n");
     const char *unknown = ut_write_file(
-        p, "cfg-unknown.html", "<form action=\"{{form_action}}\">{{hidden_fields}}{{nope}}</form>\n");
+        p, "cfg-unknown.html",
+        "<form action=\"{{form_action}}\">{{hidden_fields}}{{nope}}</form>\n");
 
     ck_assert_ptr_nonnull(oidp_cmd_login_template(cmd, NULL, "/nonexistent.html"));
     ck_assert_ptr_nonnull(oidp_cmd_login_template(cmd, NULL, lacking));
     ck_assert_ptr_nonnull(oidp_cmd_login_template(cmd, NULL, unknown));
-    ck_assert_ptr_nonnull(oidp_cmd_login_template(cmd, NULL, ut_write_file(p, "cfg-empty.html", "")));
+    ck_assert_ptr_nonnull(
+        oidp_cmd_login_template(cmd, NULL, ut_write_file(p, "cfg-empty.html", "")));
     c->login_template = NULL;
     ck_assert_ptr_null(oidp_cmd_login_template(cmd, NULL, good));
     ck_assert_ptr_nonnull(c->login_template);
@@ -477,7 +504,8 @@ START_TEST(startup_check)
 {
     oidp_cfg_t *main_c = fresh(), *vhost_c = fresh();
     server_rec *s = ut_server(p, main_c), *v = ut_server(p, vhost_c);
-    const char *rsa = ut_write_file(p, "chk-rsa.pem", ut_pem_private(p, ut_keygen("RSA", NULL, 2048)));
+    const char *rsa = ut_write_file(p, "chk-rsa.pem",
+                                    ut_pem_private(p, ut_keygen("RSA", NULL, 2048)));
     const char *ec = ut_write_file(p, "chk-ec.pem", ut_pem_private(p, ut_keygen("EC", "P-256", 0)));
     const char *err;
 

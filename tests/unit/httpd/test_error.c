@@ -252,7 +252,8 @@ START_TEST(render_bearer)
     ck_assert_int_eq(r->status, 401);
     www = apr_table_get(r->headers_out, "WWW-Authenticate");
     ck_assert_ptr_nonnull(www);
-    ck_assert_str_eq(www, "Bearer error=\"invalid_token\", error_description=\"the token expired\"");
+    ck_assert_str_eq(www,
+                     "Bearer error=\"invalid_token\", error_description=\"the token expired\"");
 
     /* RFC 6750 3.1: no error code for a request without a token */
     r = ut_request(p, ut_server(p, NULL));
