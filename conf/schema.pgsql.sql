@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS oidp_meta (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-INSERT INTO oidp_meta (name, value) VALUES ('schema_version', '2') ON CONFLICT DO NOTHING;
+INSERT INTO oidp_meta (name, value) VALUES ('schema_version', '3') ON CONFLICT DO NOTHING;
 
 CREATE TABLE IF NOT EXISTS oidp_client (
     client_id     TEXT PRIMARY KEY,
@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS oidp_client (
     first_party   BIGINT NOT NULL DEFAULT 0,        -- 1: no consent screen
     id_token_alg  TEXT,                 -- NULL: the first signing key's alg
     created_at    BIGINT NOT NULL,
-    updated_at    BIGINT NOT NULL
+    updated_at    BIGINT NOT NULL,
+    auth_method_pinned BIGINT NOT NULL DEFAULT 0  -- 1: only auth_method; 0: Basic or the body for a secret
 );
 
 CREATE TABLE IF NOT EXISTS oidp_client_uri (
@@ -99,8 +100,6 @@ CREATE TABLE IF NOT EXISTS oidp_token (
 CREATE INDEX IF NOT EXISTS oidp_token_grant ON oidp_token (grant_id);
 CREATE INDEX IF NOT EXISTS oidp_token_expires ON oidp_token (expires_at);
 -- deleting a client's or a user's tokens (oidc-idp-admin client/user remove)
-CREATE INDEX IF NOT EXISTS oidp_token_client ON oidp_token (client_id);
-CREATE INDEX IF NOT EXISTS oidp_token_user ON oidp_token (user_id);
 
 -- Grants revoked as a whole (a replayed code or refresh token): a token of
 -- such a grant is dead even if it was stored after the revocation (a

@@ -18,6 +18,11 @@ my $post_secret = client_add($post_id, auth_method => 'client_secret_post', scop
 my $nocc_id = unique_id('err-nocc');
 my $nocc_secret = client_add($nocc_id, grant_types => 'authorization_code refresh_token',
     scopes => 'api');
+my $pinbasic_id = unique_id('err-pinned-basic');
+my $pinbasic_secret = client_add($pinbasic_id, pin => 1, scopes => 'api');
+my $pinpost_id = unique_id('err-pinned-post');
+my $pinpost_secret = client_add($pinpost_id, auth_method => 'client_secret_post', pin => 1,
+                                scopes => 'api');
 my $public_id = unique_id('err-public');
 client_add($public_id, public => 1, grant_types => 'authorization_code');
 
@@ -48,11 +53,12 @@ invalid_client_ok(token_request(), 'no client authentication at all');
     is_deeply($a, $b, 'unknown client and wrong secret give the same answer');
 }
 
-# a client must use the method it registered
-invalid_client_ok(token_request(client => [$basic_id, $basic_secret, 'post']),
-    'client_secret_basic client using client_secret_post');
-invalid_client_ok(token_request(client => [$post_id, $post_secret, 'basic']),
-    'client_secret_post client using client_secret_basic');
+# a client pinned to its method must use it (the others may use either
+# secret method: tests/220-client-auth-methods.t)
+invalid_client_ok(token_request(client => [$pinbasic_id, $pinbasic_secret, 'post']),
+    'pinned client_secret_basic client using client_secret_post');
+invalid_client_ok(token_request(client => [$pinpost_id, $pinpost_secret, 'basic']),
+    'pinned client_secret_post client using client_secret_basic');
 
 # one method per request (RFC 6749 2.3)
 my $res = post_form($T, [@$CC, client_id => $basic_id, client_secret => $basic_secret],

@@ -96,20 +96,11 @@ int admin_commit(admin_t *a, void *txn, int ok)
 
 int admin_prepare(admin_t *a)
 {
-    int i;
+    const char *err = NULL;
 
-    for (i = 0; i < OIDP_STMT__COUNT; i++) {
-        const oidp_stmt_def_t *d = oidp_store_stmt_def((oidp_stmt_e)i);
-        apr_dbd_prepared_t *st = NULL;
-        int rc = apr_dbd_prepare(a->db.driver, a->pool, a->db.handle, d->sql, d->label, &st);
-        if (rc != 0) {
-            return admin_fail(EX_DB,
-                              "the database does not have the tables of schema version %d "
-                              "(%s: %s)",
-                              OIDP_SCHEMA_VERSION, d->label,
-                              apr_dbd_error(a->db.driver, a->db.handle, rc));
-        }
-        apr_hash_set(a->db.prepared, d->label, APR_HASH_KEY_STRING, st);
+    if (oidp_store_prepare(a->pool, &a->db, OIDP_STMT__COUNT, &err) != APR_SUCCESS) {
+        return admin_fail(EX_DB, "the database does not have the tables of schema version %d (%s)",
+                          OIDP_SCHEMA_VERSION, err);
     }
     return EX_OK;
 }

@@ -77,14 +77,16 @@ static void client_print(admin_t *a, const oidp_client_t *c)
     int i;
 
     if (a->json) {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s?, s:s?, s:o, s:o, s:I, s:I}",
+        json_t *j = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:b, s:s?, s:s?, s:o, s:o, s:I, "
+                              "s:I}",
                               "client_id", c->client_id, "type",
                               strcmp(c->auth_method, "none") == 0 ? "public" : "confidential",
-                              "auth_method", c->auth_method, "grant_types", c->grant_types,
-                              "scopes", c->scopes, "dialect", c->dialect, "first_party",
-                              c->first_party, "display_name", c->display_name, "id_token_alg",
-                              c->id_token_alg, "redirect_uris", json_array(), "post_logout_uris",
-                              json_array(), "created_at", (json_int_t)c->created_at, "updated_at",
+                              "auth_method", c->auth_method, "auth_method_pinned",
+                              c->auth_method_pinned, "grant_types", c->grant_types, "scopes",
+                              c->scopes, "dialect", c->dialect, "first_party", c->first_party,
+                              "display_name", c->display_name, "id_token_alg", c->id_token_alg,
+                              "redirect_uris", json_array(), "post_logout_uris", json_array(),
+                              "created_at", (json_int_t)c->created_at, "updated_at",
                               (json_int_t)c->updated_at);
         for (i = 0; i < c->redirect_uris->nelts; i++) {
             json_array_append_new(json_object_get(j, "redirect_uris"),
@@ -99,7 +101,11 @@ static void client_print(admin_t *a, const oidp_client_t *c)
     }
     printf("client_id:      %s\n", c->client_id);
     printf("type:           %s\n", strcmp(c->auth_method, "none") == 0 ? "public" : "confidential");
-    printf("auth_method:    %s\n", c->auth_method);
+    printf("auth_method:    %s%s\n", c->auth_method,
+           strcmp(c->auth_method, "none") == 0 ? ""
+           : c->auth_method_pinned             ? " (pinned: the only method accepted)"
+                                               : " (client_secret_basic and client_secret_post "
+                                                 "accepted)");
     printf("grant_types:    %s\n", c->grant_types);
     printf("scopes:         %s\n", c->scopes);
     printf("display_name:   %s\n", c->display_name ? c->display_name : "");
@@ -128,6 +134,12 @@ static int client_options(admin_t *a, oidp_client_t *c, int argc, const char *co
         }
         else if (strcmp(o, "--first-party") == 0) {
             c->first_party = 1;
+        }
+        else if (strcmp(o, "--pin-auth-method") == 0) {
+            c->auth_method_pinned = 1;
+        }
+        else if (strcmp(o, "--no-pin-auth-method") == 0) {
+            c->auth_method_pinned = 0;
         }
         else if (strcmp(o, "--no-first-party") == 0) {
             c->first_party = 0;

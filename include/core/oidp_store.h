@@ -71,6 +71,13 @@ typedef struct oidp_db_t {
     apr_hash_t *prepared;
 } oidp_db_t;
 
+/* Prepares the first count statements of the table on db's connection
+ * (OIDP_STMT__HTTPD_COUNT: what httpd runs; OIDP_STMT__COUNT: all), into
+ * db->prepared, skipping those it has already; p must live as long as the
+ * connection. APR_EGENERAL with *err naming the statement that does not
+ * prepare (a missing or outdated schema). */
+apr_status_t oidp_store_prepare(apr_pool_t *p, oidp_db_t *db, int count, const char **err);
+
 #define OIDP_AUTH_BASIC "client_secret_basic"
 #define OIDP_AUTH_POST "client_secret_post"
 #define OIDP_AUTH_NONE "none"
@@ -78,7 +85,9 @@ typedef struct oidp_db_t {
 typedef struct oidp_client_t {
     const char *client_id;
     const char *secret_hash;              /* SHA-256 hex; NULL for a public client */
-    const char *auth_method;              /* OIDP_AUTH_* */
+    const char *auth_method;              /* OIDP_AUTH_*: the registered method */
+    int auth_method_pinned;               /* a client with a secret uses auth_method only;
+                                           * else Basic or the body (RFC 6749 2.3.1) */
     const char *grant_types;              /* space-separated */
     const char *scopes;                   /* space-separated scopes the client may get */
     const char *display_name;             /* may be NULL */

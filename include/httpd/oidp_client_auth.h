@@ -11,7 +11,9 @@
 #include "oidp_error.h"
 #include "oidp_store.h"
 
-/* The client, authenticated with the method it registered. allow_public:
+/* The client, authenticated with one method: the one it registered, or
+ * for a client with a secret that is not pinned Basic or the body alike
+ * (oidp_client_auth_method_ok). allow_public:
  * whether a public client (auth method none) may use this endpoint. */
 oidp_err_t oidp_client_auth(const oidp_client_t **client, request_rec *r, oidp_db_t *db,
                             apr_hash_t *params, int allow_public, const char **desc);
@@ -27,6 +29,9 @@ oidp_err_t oidp_client_auth_token_request(oidp_token_t **t, const oidp_client_t 
                                           oidp_db_t **db, request_rec *r,
                                           const struct oidp_cfg_t *c, int allow_public,
                                           const char **desc);
+
+/* May this client authenticate with method (OIDP_AUTH_*)? Pure. */
+int oidp_client_auth_method_ok(const oidp_client_t *c, const char *method);
 
 /* The pure part: does this secret match the stored hash (constant time)? */
 int oidp_client_auth_secret_ok(apr_pool_t *p, const oidp_client_t *c, const char *secret);

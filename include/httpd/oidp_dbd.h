@@ -14,10 +14,6 @@
 /* Non-zero when mod_dbd's optional functions are available. */
 int oidp_dbd_loaded(void);
 
-/* Registers every httpd statement with mod_dbd for server s (at
- * configuration time; each pooled connection then prepares them once). */
-void oidp_dbd_prepare(server_rec *s);
-
 /* The request's connection (acquired once per request, released by mod_dbd
  * with the request pool): OIDP_OK with *db, or, logged, TEMPORARILY_UNAVAILABLE
  * with *desc for the handler's edge to answer (503). */

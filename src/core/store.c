@@ -14,7 +14,8 @@
 /* clang-format off: the columns and the statements are laid out by hand */
 #define CLIENT_COLS                                                                        \
     "c.client_id, c.secret_hash, c.auth_method, c.grant_types, c.scopes, c.display_name, " \
-    "c.claim_dialect, c.first_party, c.id_token_alg, c.created_at, c.updated_at, u.kind, u.uri"
+    "c.claim_dialect, c.first_party, c.id_token_alg, c.created_at, c.updated_at, "         \
+    "c.auth_method_pinned, u.kind, u.uri"
 #define CLIENT_FROM " FROM oidp_client c LEFT JOIN oidp_client_uri u ON u.client_id = c.client_id"
 
 /* the user's columns, with a table prefix ("" or "u.") */
@@ -109,13 +110,13 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
     [OIDP_STMT_CLIENT_INSERT] =
         {OIDP_STMT_CLIENT_INSERT, "oidp_client_insert",
          "INSERT INTO oidp_client (client_id, secret_hash, auth_method, grant_types, scopes, "
-         "display_name, claim_dialect, first_party, id_token_alg, created_at, updated_at) "
-         "VALUES (%s, %s, %s, %s, %s, %s, %s, %lld, %s, %lld, %lld)"},
+         "display_name, claim_dialect, first_party, id_token_alg, created_at, updated_at, "
+         "auth_method_pinned) VALUES (%s, %s, %s, %s, %s, %s, %s, %lld, %s, %lld, %lld, %lld)"},
     [OIDP_STMT_CLIENT_UPDATE] =
         {OIDP_STMT_CLIENT_UPDATE, "oidp_client_update",
          "UPDATE oidp_client SET secret_hash = %s, auth_method = %s, grant_types = %s, scopes = %s, "
          "display_name = %s, claim_dialect = %s, first_party = %lld, id_token_alg = %s, "
-         "created_at = %lld, updated_at = %lld WHERE client_id = %s"},
+         "created_at = %lld, updated_at = %lld, auth_method_pinned = %lld WHERE client_id = %s"},
     [OIDP_STMT_CLIENT_DELETE] = {OIDP_STMT_CLIENT_DELETE, "oidp_client_delete",
                                  "DELETE FROM oidp_client WHERE client_id = %s"},
     [OIDP_STMT_CLIENT_URI_INSERT] =
@@ -160,6 +161,28 @@ const oidp_stmt_def_t *oidp_store_stmt_def(oidp_stmt_e id)
         return NULL;
     }
     return &stmts[id];
+}
+
+apr_status_t oidp_store_prepare(apr_pool_t *p, oidp_db_t *db, int count, const char **err)
+{
+    int i;
+
+    for (i = 0; i < count && i < OIDP_STMT__COUNT; i++) {
+        apr_dbd_prepared_t *st = NULL;
+        int rc;
+
+        if (apr_hash_get(db->prepared, stmts[i].label, APR_HASH_KEY_STRING)) {
+            continue; /* this connection has it (PostgreSQL refuses a name twice) */
+        }
+        rc = apr_dbd_prepare(db->driver, p, db->handle, stmts[i].sql, stmts[i].label, &st);
+        if (rc != 0) {
+            *err = apr_pstrcat(p, stmts[i].label, ": ", apr_dbd_error(db->driver, db->handle, rc),
+                               NULL);
+            return APR_EGENERAL;
+        }
+        apr_hash_set(db->prepared, stmts[i].label, APR_HASH_KEY_STRING, st);
+    }
+    return APR_SUCCESS;
 }
 
 /* ------------------------------------------------------------------ */
@@ -303,12 +326,13 @@ static void clients_from_rows(apr_array_header_t *clients, apr_pool_t *p, oidp_d
             c->id_token_alg = col(p, db, row, 8);
             c->created_at = col_int(db, row, 9);
             c->updated_at = col_int(db, row, 10);
+            c->auth_method_pinned = col_flag(db, row, 11);
             c->redirect_uris = apr_array_make(p, 2, sizeof(const char *));
             c->post_logout_uris = apr_array_make(p, 1, sizeof(const char *));
             APR_ARRAY_PUSH(clients, oidp_client_t *) = c;
         }
-        kind = raw(db, row, 11);
-        uri = col(p, db, row, 12);
+        kind = raw(db, row, 12);
+        uri = col(p, db, row, 13);
         if (kind && uri) {
             if (strcmp(kind, "redirect") == 0) {
                 APR_ARRAY_PUSH(c->redirect_uris, const char *) = uri;
@@ -372,7 +396,7 @@ static apr_status_t client_uris_put(apr_pool_t *p, oidp_db_t *db, const char *cl
 apr_status_t oidp_store_client_put(apr_pool_t *p, oidp_db_t *db, const oidp_client_t *c, int insert,
                                    const char **err)
 {
-    const char *fields[11] = {c->secret_hash,
+    const char *fields[12] = {c->secret_hash,
                               c->auth_method,
                               c->grant_types,
                               c->scopes,
@@ -382,18 +406,19 @@ apr_status_t oidp_store_client_put(apr_pool_t *p, oidp_db_t *db, const oidp_clie
                               c->id_token_alg,
                               i64s(p, c->created_at),
                               i64s(p, c->updated_at),
+                              c->auth_method_pinned ? "1" : "0",
                               c->client_id};
-    const char *ins[11] = {c->client_id, fields[0], fields[1], fields[2], fields[3], fields[4],
-                           fields[5],    fields[6], fields[7], fields[8], fields[9]};
+    const char *ins[12] = {c->client_id, fields[0], fields[1], fields[2], fields[3], fields[4],
+                           fields[5],    fields[6], fields[7], fields[8], fields[9], fields[10]};
     const char *del[1] = {c->client_id};
     int n = 0;
     apr_status_t rv;
 
     if (insert) {
-        rv = run_query(&n, p, db, OIDP_STMT_CLIENT_INSERT, 11, ins, err);
+        rv = run_query(&n, p, db, OIDP_STMT_CLIENT_INSERT, 12, ins, err);
     }
     else {
-        rv = run_query(&n, p, db, OIDP_STMT_CLIENT_UPDATE, 11, fields, err);
+        rv = run_query(&n, p, db, OIDP_STMT_CLIENT_UPDATE, 12, fields, err);
         if (rv == APR_SUCCESS && n == 0) {
             return APR_NOTFOUND;
         }

@@ -14,6 +14,7 @@
 #include "oidp_dbd.h"
 #include "oidp_util.h"
 #include "oidp_json.h"
+#include "oidp_scope.h"
 
 static int token_active(const oidp_token_t *t, apr_int64_t now)
 {
@@ -55,7 +56,15 @@ int oidp_introspect_handle(request_rec *r, const oidp_cfg_t *c)
         json_object_set_new(j, "scope", json_string(t->grant.scope));
     }
     if (t->user) {
+        /* what resource servers look up (Dovecot's username_attribute is
+         * email by default): the username always, the email address when
+         * the grant includes the email scope */
         json_object_set_new(j, "username", json_string(t->user->username));
+        if (t->user->email && *t->user->email
+            && oidp_scope_has(oidp_scope_parse(r->pool, t->grant.scope), "email")) {
+            json_object_set_new(j, "email", json_string(t->user->email));
+            json_object_set_new(j, "email_verified", json_boolean(t->user->email_verified));
+        }
     }
     if (strcmp(t->kind, OIDP_TOKEN_ACCESS) == 0) {
         json_object_set_new(j, "token_type", json_string("Bearer"));

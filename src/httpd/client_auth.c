@@ -1,6 +1,8 @@
 /*
- * Client authentication (RFC 6749 2.3): one method per request, the one the
- * client registered; unknown clients and wrong secrets get the same answer.
+ * Client authentication (RFC 6749 2.3): one method per request; a client
+ * with a secret may send it with Basic or in the body unless it is pinned
+ * to its registered method; unknown clients and wrong secrets get the same
+ * answer.
  */
 #include <string.h>
 
@@ -20,6 +22,22 @@ int oidp_client_auth_secret_ok(apr_pool_t *p, const oidp_client_t *c, const char
     const char *h = oidp_util_sha256_hex(p, secret ? secret : "", secret ? strlen(secret) : 0);
 
     return c && c->secret_hash && secret && oidp_util_consteq(h, c->secret_hash);
+}
+
+/* A client with a secret sends it with HTTP Basic or in the body (RFC 6749
+ * 2.3.1: the server MUST support Basic, MAY the body; Casdoor and
+ * node-oidc-provider take either), unless it is pinned to the one it
+ * registered. Every other method is exactly the registered one. */
+int oidp_client_auth_method_ok(const oidp_client_t *c, const char *method)
+{
+    int secret_method = strcmp(method, OIDP_AUTH_BASIC) == 0 || strcmp(method, OIDP_AUTH_POST) == 0;
+    int secret_client = strcmp(c->auth_method, OIDP_AUTH_BASIC) == 0
+                        || strcmp(c->auth_method, OIDP_AUTH_POST) == 0;
+
+    if (strcmp(method, c->auth_method) == 0) {
+        return 1;
+    }
+    return secret_client && secret_method && !c->auth_method_pinned;
 }
 
 oidp_err_t oidp_client_auth(const oidp_client_t **client, request_rec *r, oidp_db_t *db,
@@ -82,7 +100,7 @@ oidp_err_t oidp_client_auth(const oidp_client_t **client, request_rec *r, oidp_d
                       ap_escape_logitem(r->pool, id), c ? "wrong secret" : "unknown client");
         return OIDP_ERR_INVALID_CLIENT;
     }
-    if (strcmp(method, c->auth_method) != 0) {
+    if (!oidp_client_auth_method_ok(c, method)) {
         *desc = "this client must authenticate with its registered method";
         return OIDP_ERR_INVALID_CLIENT;
     }

@@ -133,15 +133,14 @@ const char *oidp_cmd_issuer(cmd_parms *cmd, void *dcfg, const char *arg)
     if (c->issuer) {
         return apr_psprintf(cmd->pool, "%s: set twice for this server", cmd->cmd->name);
     }
-    /* The statements are registered with mod_dbd here, as mod_authn_dbd does:
-     * virtual hosts then inherit them through mod_dbd's own merge. */
+    /* mod_dbd gives the connections; the module prepares its statements on
+     * each (src/httpd/dbd.c) */
     if (!oidp_dbd_loaded()) {
         return apr_psprintf(cmd->pool,
                             "%s: mod_dbd must be loaded first (LoadModule dbd_module "
                             "modules/mod_dbd.so before this directive)",
                             cmd->cmd->name);
     }
-    oidp_dbd_prepare(cmd->server);
     c->issuer = arg;
     return NULL;
 }

@@ -1,6 +1,18 @@
 /*
- * mod_dbd glue: statement registration and per-request connections. The
+ * mod_dbd glue: the request's connection with the module's statements. The
  * only file that includes mod_dbd.h.
+ *
+ * The statements are prepared by the module on each connection the first
+ * time one of its requests gets it, into the connection's own table of
+ * prepared statements (ap_dbd_t's prepared hash, which lives as long as the
+ * connection): once per connection, as mod_dbd would, but not registered
+ * with ap_dbd_prepare. mod_dbd fails a new connection as a whole, for every
+ * module sharing it (mod_authn_dbd, mod_session_dbd), when one registered
+ * statement does not prepare, which is what a database of an older schema
+ * version does, and then nobody can tell why; here such a failure stays the
+ * module's, its schema version is read and the log names the command to run
+ * (oidc-idp-admin migrate), and child_init can check the version at all
+ * (src/httpd/startup.c).
  */
 #include <apr_optional.h>
 #include <apr_strings.h>
@@ -11,31 +23,56 @@
 
 #include "oidc_idp.h"
 #include "oidp_dbd.h"
+#include "oidp_migrate.h"
+#include "oidp_schema.h"
 
 /* mod_dbd's functions, looked up at configuration time (the only globals:
  * written before any request thread exists, read-only afterwards). */
-static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) * dbd_prepare;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) * dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) * dbd_close;
 
 int oidp_dbd_loaded(void)
 {
-    dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
     dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
     dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
     dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
-    return dbd_prepare && dbd_acquire && dbd_open && dbd_close;
+    return dbd_acquire && dbd_open && dbd_close;
 }
 
-void oidp_dbd_prepare(server_rec *s)
+/* The statements of the table that httpd runs, on this connection: the
+ * first request of the module on a connection prepares them. When one does
+ * not prepare, the schema version says why. */
+static oidp_err_t statements(oidp_db_t *db, ap_dbd_t *dbd, request_rec *r, const char **desc)
 {
-    int i;
+    const char *err = NULL, *verr = NULL;
+    apr_status_t rv;
+    int v = 0;
 
-    for (i = 0; dbd_prepare && i < OIDP_STMT__HTTPD_COUNT; i++) {
-        const oidp_stmt_def_t *d = oidp_store_stmt_def((oidp_stmt_e)i);
-        dbd_prepare(s, d->sql, d->label);
+    if (oidp_store_prepare(dbd->pool, db, OIDP_STMT__HTTPD_COUNT, &err) == APR_SUCCESS) {
+        return OIDP_OK;
     }
+    rv = oidp_migrate_version(&v, r->pool, db, &verr);
+    if (rv == APR_SUCCESS && v < OIDP_SCHEMA_VERSION) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      OIDP_LOGNO(00042) "the database has schema version %d, this module needs "
+                                        "%d: run 'oidc-idp-admin migrate' (%s)",
+                      v, OIDP_SCHEMA_VERSION, err);
+    }
+    else if (rv == APR_SUCCESS && v > OIDP_SCHEMA_VERSION) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      OIDP_LOGNO(00043) "the database has schema version %d, newer than this "
+                                        "module's %d: install the module that made it (%s)",
+                      v, OIDP_SCHEMA_VERSION, err);
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      OIDP_LOGNO(00044) "the statements do not prepare (%s): is the schema "
+                                        "initialised (oidc-idp-admin init)?",
+                      err);
+    }
+    *desc = "the store is unavailable";
+    return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
 }
 
 oidp_err_t oidp_dbd_acquire(oidp_db_t **dbp, request_rec *r, const char **desc)
@@ -56,6 +93,11 @@ oidp_err_t oidp_dbd_acquire(oidp_db_t **dbp, request_rec *r, const char **desc)
     db->driver = dbd->driver;
     db->handle = dbd->handle;
     db->prepared = dbd->prepared;
+    if (!apr_hash_get(db->prepared, oidp_store_stmt_def(OIDP_STMT__HTTPD_COUNT - 1)->label,
+                      APR_HASH_KEY_STRING)
+        && statements(db, dbd, r, desc) != OIDP_OK) {
+        return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
+    }
     *dbp = db;
     return OIDP_OK;
 }

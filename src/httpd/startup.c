@@ -137,9 +137,8 @@ static void check_schema(apr_pool_t *p, server_rec *s)
     if (!conn) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                      OIDP_LOGNO(00037) "cannot check the database's schema version now: no "
-                                       "connection (see mod_dbd's message above; an outdated "
-                                       "schema makes its statements fail: oidc-idp-admin "
-                                       "migrate upgrades it)");
+                                       "connection (mod_dbd says why above); it is checked again "
+                                       "by the next child, requests get 503 meanwhile");
         return;
     }
     rv = oidp_migrate_version(&v, p, &db, &err);

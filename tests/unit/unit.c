@@ -234,8 +234,7 @@ oidp_db_t *ut_sqlite(apr_pool_t *p)
 {
     static int serial;
     oidp_db_t *db = apr_pcalloc(p, sizeof(*db));
-    const char *path, *oerr = NULL;
-    int i;
+    const char *path, *oerr = NULL, *err = NULL;
 
     ck_assert_int_eq(apr_dbd_init(p), APR_SUCCESS);
     ck_assert_msg(apr_dbd_get_driver(p, "sqlite3", &db->driver) == APR_SUCCESS,
@@ -248,13 +247,7 @@ oidp_db_t *ut_sqlite(apr_pool_t *p)
     apr_pool_cleanup_register(p, db, db_close, apr_pool_cleanup_null);
     schema_load(p, db);
     db->prepared = apr_hash_make(p);
-    for (i = 0; i < OIDP_STMT__COUNT; i++) {
-        const oidp_stmt_def_t *d = oidp_store_stmt_def((oidp_stmt_e)i);
-        apr_dbd_prepared_t *st = NULL;
-        int rc = apr_dbd_prepare(db->driver, p, db->handle, d->sql, d->label, &st);
-        ck_assert_msg(rc == 0, "%s does not prepare on SQLite: %s", d->label,
-                      apr_dbd_error(db->driver, db->handle, rc));
-        apr_hash_set(db->prepared, d->label, APR_HASH_KEY_STRING, st);
-    }
+    ck_assert_msg(oidp_store_prepare(p, db, OIDP_STMT__COUNT, &err) == APR_SUCCESS,
+                  "the statements do not prepare on SQLite: %s", err);
     return db;
 }

@@ -389,7 +389,8 @@ sub admin {
 
 # client_add(ID, grant_types => '...', scopes => '...', auth_method => '...',
 # secret => KNOWN, public => 1, redirect_uris => [...], post_logout_uris => [...],
-# name => TEXT, dialect => 'casdoor', first_party => 0|1, id_token_alg => ALG)
+# name => TEXT, dialect => 'casdoor', first_party => 0|1, id_token_alg => ALG,
+# pin => 1 (only the registered method is accepted))
 # -> the client's secret; dies if the tool fails.
 sub client_add {
     my ($id, %o) = @_;
@@ -397,6 +398,7 @@ sub client_add {
     push @args, '--grant-types', $o{grant_types} // 'client_credentials';
     push @args, '--scopes', $o{scopes} if defined $o{scopes};
     push @args, '--auth-method', $o{auth_method} if $o{auth_method};
+    push @args, '--pin-auth-method' if $o{pin};
     push @args, '--public' if $o{public};
     push @args, '--redirect-uri', $_ for @{ $o{redirect_uris} || [] };
     push @args, '--post-logout-uri', $_ for @{ $o{post_logout_uris} || [] };

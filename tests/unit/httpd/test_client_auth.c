@@ -1,7 +1,8 @@
 /*
  * src/client_auth.c: the secret check, and client authentication (RFC 6749
  * 2.3.1) on a fake request against clients stored in SQLite: one method per
- * request, the one the client registered; unknown client and wrong secret
+ * request; a client with a secret sends it with Basic or in the body unless
+ * it is pinned to its registered method; unknown client and wrong secret
  * answered alike.
  */
 #include <string.h>
@@ -33,6 +34,7 @@ static oidp_client_t *client(const char *id, const char *method, const char *sec
 static void setup(void)
 {
     const char *err = NULL;
+    oidp_client_t *pinned;
 
     apr_pool_create(&p, ut_pool());
     db = ut_sqlite(p);
@@ -46,6 +48,12 @@ static void setup(void)
                      APR_SUCCESS);
     ck_assert_int_eq(oidp_store_client_put(p, db, client("my:app", OIDP_AUTH_BASIC, "x"), 1, &err),
                      APR_SUCCESS);
+    pinned = client("pinned-post", OIDP_AUTH_POST, "p1n");
+    pinned->auth_method_pinned = 1;
+    ck_assert_int_eq(oidp_store_client_put(p, db, pinned, 1, &err), APR_SUCCESS);
+    pinned = client("pinned-basic", OIDP_AUTH_BASIC, "p1n");
+    pinned->auth_method_pinned = 1;
+    ck_assert_int_eq(oidp_store_client_put(p, db, pinned, 1, &err), APR_SUCCESS);
 }
 
 static void teardown(void)
@@ -141,7 +149,30 @@ START_TEST(failures_look_alike)
 }
 END_TEST
 
-START_TEST(one_method_the_registered_one)
+START_TEST(method_rule)
+{
+    oidp_client_t *b = client("b", OIDP_AUTH_BASIC, "x"), *q = client("q", OIDP_AUTH_POST, "x");
+    oidp_client_t *n = client("n", OIDP_AUTH_NONE, NULL);
+
+    ck_assert(oidp_client_auth_method_ok(b, OIDP_AUTH_BASIC));
+    ck_assert(oidp_client_auth_method_ok(b, OIDP_AUTH_POST));
+    ck_assert(oidp_client_auth_method_ok(q, OIDP_AUTH_BASIC));
+    ck_assert(!oidp_client_auth_method_ok(b, OIDP_AUTH_NONE));
+    ck_assert(oidp_client_auth_method_ok(n, OIDP_AUTH_NONE));
+    ck_assert(!oidp_client_auth_method_ok(n, OIDP_AUTH_BASIC));
+    b->auth_method_pinned = q->auth_method_pinned = 1;
+    ck_assert(oidp_client_auth_method_ok(b, OIDP_AUTH_BASIC));
+    ck_assert(!oidp_client_auth_method_ok(b, OIDP_AUTH_POST));
+    ck_assert(!oidp_client_auth_method_ok(q, OIDP_AUTH_BASIC));
+    /* a method of another kind is only ever the registered one */
+    b->auth_method_pinned = 0;
+    b->auth_method = "private_key_jwt";
+    ck_assert(!oidp_client_auth_method_ok(b, OIDP_AUTH_BASIC));
+    ck_assert(oidp_client_auth_method_ok(b, "private_key_jwt"));
+}
+END_TEST
+
+START_TEST(one_method_per_request)
 {
     const oidp_client_t *c;
     const char *desc;
@@ -157,10 +188,22 @@ START_TEST(one_method_the_registered_one)
     /* Basic for one client, client_id of another */
     ck_assert_int_eq(auth(basic("basic-app", "s3cr:t%+"), "client_id=post-app", 0, &c, &desc),
                      OIDP_ERR_INVALID_REQUEST);
-    /* right secret, wrong method */
+    /* a client with a secret, not pinned: the other secret method too */
     ck_assert_int_eq(auth(NULL, "client_id=basic-app&client_secret=s3cr%3At%25%2B", 0, &c, &desc),
+                     OIDP_OK);
+    ck_assert_str_eq(c->client_id, "basic-app");
+    ck_assert_int_eq(auth(basic("post-app", "p0st"), "", 0, &c, &desc), OIDP_OK);
+    ck_assert_str_eq(c->client_id, "post-app");
+    /* pinned: right secret, other method */
+    ck_assert_int_eq(auth(basic("pinned-post", "p1n"), "", 0, &c, &desc), OIDP_ERR_INVALID_CLIENT);
+    ck_assert_str_eq(desc, "this client must authenticate with its registered method");
+    ck_assert_int_eq(auth(NULL, "client_id=pinned-post&client_secret=p1n", 0, &c, &desc), OIDP_OK);
+    ck_assert_int_eq(auth(NULL, "client_id=pinned-basic&client_secret=p1n", 0, &c, &desc),
                      OIDP_ERR_INVALID_CLIENT);
-    ck_assert_int_eq(auth(basic("post-app", "p0st"), "", 0, &c, &desc), OIDP_ERR_INVALID_CLIENT);
+    ck_assert_int_eq(auth(basic("pinned-basic", "p1n"), "", 0, &c, &desc), OIDP_OK);
+    /* pinned, wrong secret: the answer of every failure */
+    ck_assert_int_eq(auth(basic("pinned-post", "nope"), "", 0, &c, &desc), OIDP_ERR_INVALID_CLIENT);
+    ck_assert_str_eq(desc, "client authentication failed");
     /* a confidential client without its secret */
     ck_assert_int_eq(auth(NULL, "client_id=post-app", 1, &c, &desc), OIDP_ERR_INVALID_CLIENT);
     /* malformed Basic is an authentication failure, not a fallback to the body */
@@ -213,7 +256,8 @@ static Suite *client_auth_suite(void)
     tcase_add_test(t, secret_ok);
     tcase_add_test(t, basic_and_post);
     tcase_add_test(t, failures_look_alike);
-    tcase_add_test(t, one_method_the_registered_one);
+    tcase_add_test(t, method_rule);
+    tcase_add_test(t, one_method_per_request);
     tcase_add_test(t, public_clients);
     tcase_add_test(t, store_down);
     suite_add_tcase(s, t);
