@@ -68,14 +68,16 @@ json_ok(token_request(client => [$id, $secret, 'basic'],
     'the added scope is granted at once');
 
 # ---------------------------------------------------------- auth method
-admin_ok('client update --auth-method client_secret_post', 'client', 'update', $id,
-    '--auth-method', 'client_secret_post');
+admin_ok('client update --auth-method client_secret_post --pin-auth-method', 'client', 'update',
+    $id, '--auth-method', 'client_secret_post', '--pin-auth-method');
 error_ok(token_request(client => [$id, $secret, 'basic'], params => $CC),
-    401, 'invalid_client', 'Basic refused once the client is client_secret_post');
+    401, 'invalid_client', 'Basic refused once the client is pinned to client_secret_post');
 json_ok(token_request(client => [$id, $secret, 'post'], params => $CC), 200,
     'client_secret_post accepted at once');
-admin_ok('client update --auth-method client_secret_basic', 'client', 'update', $id,
-    '--auth-method', 'client_secret_basic');
+admin_ok('client update --auth-method client_secret_basic --no-pin-auth-method', 'client',
+    'update', $id, '--auth-method', 'client_secret_basic', '--no-pin-auth-method');
+json_ok(token_request(client => [$id, $secret, 'post'], params => $CC), 200,
+    'unpinned again: the body is accepted at once');
 
 # ---------------------------------------------------------- grant types
 admin_ok('client update --grant-types', 'client', 'update', $id, '--grant-types',

@@ -129,6 +129,8 @@ else
         --grant-types "authorization_code refresh_token client_credentials" --scopes "$ALL_SCOPES")
     S_OC_POST=$(secret oc-post --name "openid-client (post)" --auth-method client_secret_post \
         --redirect-uri "$CB/oc-post/cb" --grant-types client_credentials --scopes api)
+    S_OC_PIN=$(secret oc-pinned --name "openid-client (pinned post)" --auth-method client_secret_post \
+        --pin-auth-method --grant-types client_credentials --scopes api)
     ODD_ID="svc:reports+ü/1 %"
     S_OC_ODD=$(secret "$ODD_ID" --name "A service" --grant-types client_credentials --scopes api)
     admin client add oc-public --public --first-party --name "openid-client (public)" \
@@ -142,7 +144,7 @@ else
     CONFIG="$WORK/config.json"
     jq -n --arg issuer "$IDP_URL" --arg user "$USERNAME" --arg pw "$PASSWORD" --arg name "$FULLNAME" \
         --arg email "$EMAIL" --arg cb "$CB" --arg rp "$RP" --arg rp_port "$RP_PORT" --arg out "$OUT" \
-        --arg ocb "$S_OC_BASIC" --arg ocp "$S_OC_POST" --arg oddid "$ODD_ID" --arg odd "$S_OC_ODD" --arg alr "$S_AL_RS" --arg ale "$S_AL_ES" --arg br "$S_BR" '{
+        --arg ocb "$S_OC_BASIC" --arg ocp "$S_OC_POST" --arg ocpin "$S_OC_PIN" --arg oddid "$ODD_ID" --arg odd "$S_OC_ODD" --arg alr "$S_AL_RS" --arg ale "$S_AL_ES" --arg br "$S_BR" '{
         issuer: $issuer,
         user: {username: $user, password: $pw, name: $name, email: $email},
         output: $out,
@@ -151,6 +153,7 @@ else
           basic: {client_id: "oc-basic", client_secret: $ocb, redirect_uri: ($cb + "/oc-basic/cb"),
                   post_logout_uri: ($cb + "/oc-basic/logged-out")},
           post: {client_id: "oc-post", client_secret: $ocp},
+          pinned: {client_id: "oc-pinned", client_secret: $ocpin},
           odd: {client_id: $oddid, client_secret: $odd},
           public: {client_id: "oc-public", redirect_uri: ($cb + "/oc-public/cb")},
           authlib_rs: {client_id: "authlib-rs", client_secret: $alr, redirect_uri: ($cb + "/authlib-rs/cb")},
@@ -158,7 +161,7 @@ else
           browser: {client_id: "team-wiki", client_secret: $br, redirect_uri: ($rp + "/cb"),
                     post_logout_uri: ($rp + "/logged-out")}
         }}' >"$CONFIG"
-    for s in "$S_OC_BASIC" "$S_OC_POST" "$S_OC_ODD" "$S_AL_RS" "$S_AL_ES" "$S_BR"; do
+    for s in "$S_OC_BASIC" "$S_OC_POST" "$S_OC_PIN" "$S_OC_ODD" "$S_AL_RS" "$S_AL_ES" "$S_BR"; do
         [ -n "$s" ] || { echo "e2e clients: registering a client failed" >&2; break; }
     done
 

@@ -259,10 +259,19 @@ async function main() {
       client.ClientSecretPost(C.post.client_secret), { execute });
     const t = await client.clientCredentialsGrant(post, { scope: 'api' });
     ok(typeof t.access_token === 'string', 'client_secret_post client: access token');
+    // RFC 6749 2.3.1: a client with a secret may send it either way, unless pinned
     const basic = await client.discovery(issuer, C.post.client_id, { client_secret: C.post.client_secret },
       client.ClientSecretBasic(C.post.client_secret), { execute });
-    await rejects('client_secret_post client using client_secret_basic gives invalid_client',
-      () => client.clientCredentialsGrant(basic, { scope: 'api' }), isOAuthError('invalid_client'));
+    const tb = await client.clientCredentialsGrant(basic, { scope: 'api' });
+    ok(typeof tb.access_token === 'string', 'client_secret_post client using client_secret_basic: access token');
+    const pinned = await client.discovery(issuer, C.pinned.client_id, { client_secret: C.pinned.client_secret },
+      client.ClientSecretBasic(C.pinned.client_secret), { execute });
+    await rejects('a client pinned to client_secret_post using client_secret_basic gives invalid_client',
+      () => client.clientCredentialsGrant(pinned, { scope: 'api' }), isOAuthError('invalid_client'));
+    const pinnedPost = await client.discovery(issuer, C.pinned.client_id, { client_secret: C.pinned.client_secret },
+      client.ClientSecretPost(C.pinned.client_secret), { execute });
+    const tp = await client.clientCredentialsGrant(pinnedPost, { scope: 'api' });
+    ok(typeof tp.access_token === 'string', 'the pinned client with client_secret_post: access token');
     const wrong = await client.discovery(issuer, C.post.client_id, { client_secret: 'wrong' },
       client.ClientSecretPost('wrong'), { execute });
     await rejects('a wrong client secret gives invalid_client',
