@@ -8,7 +8,7 @@ libjansson-dev pkg-config gcc make openssl sqlite3 curl ca-certificates"
 TEST="$BUILD check libapache2-mod-perl2 libwww-perl libaprutil1-dbd-pgsql postgresql clang
 wrk jq procps libcrypt-openssl-rsa-perl libcrypt-openssl-bignum-perl
 libapache2-mod-auth-openidc python3-authlib python3-requests chromium libclang-rt-14-dev
-clang-format"
+clang-format dovecot-core dovecot-imapd"
 
 case "${1:-build}" in
 build) want=$BUILD ;;
@@ -46,8 +46,8 @@ if ! { apt-get update -q && apt-get install -y -q --no-install-recommends $missi
 fi
 rm -f "$log"
 # Debian starts services it installs when it can; the project starts its own
-# instances on loopback and needs neither.
-for s in apache2 postgresql; do
+# instances on loopback and needs none of them.
+for s in apache2 postgresql dovecot; do
     if command -v service >/dev/null 2>&1 && service "$s" status >/dev/null 2>&1; then
         service "$s" stop >/dev/null 2>&1 || true
     fi

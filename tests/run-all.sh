@@ -8,7 +8,7 @@
 #   5. source checks                 sh tests/check_sources.sh, and its self-test
 #                                    (each check fails on a planted violation)
 #   6. schema migrations             sh tests/migrate.sh (SQLite, PostgreSQL, make run)
-#   7. end-to-end relying parties    tests/e2e/{mod_auth_openidc,multinode,clients}.sh
+#   7. end-to-end relying parties    tests/e2e/{mod_auth_openidc,multinode,clients,dovecot}.sh
 # Every step runs even when an earlier one failed, so that one run reports
 # everything; the exit status is non-zero if any step failed. Each step
 # stops what it started (httpd, PostgreSQL), also on failure or Ctrl-C.
@@ -124,7 +124,7 @@ step migrations sh tests/migrate.sh
 e2e_rows migrations
 
 # ---- 7. end-to-end: each script prints "E2E <client...>: P passed, F failed"
-for e2e in mod_auth_openidc multinode clients; do
+for e2e in mod_auth_openidc multinode clients dovecot; do
     step "e2e-$e2e" sh "tests/e2e/$e2e.sh"
     e2e_rows "e2e-$e2e"
 done
