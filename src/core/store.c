@@ -163,6 +163,11 @@ const oidp_stmt_def_t *oidp_store_stmt_def(oidp_stmt_e id)
     return &stmts[id];
 }
 
+static int is_pgsql(oidp_db_t *db)
+{
+    return strcmp(apr_dbd_name(db->driver), "pgsql") == 0;
+}
+
 apr_status_t oidp_store_prepare(apr_pool_t *p, oidp_db_t *db, int count, const char **err)
 {
     int i;
@@ -175,6 +180,14 @@ apr_status_t oidp_store_prepare(apr_pool_t *p, oidp_db_t *db, int count, const c
             continue; /* this connection has it (PostgreSQL refuses a name twice) */
         }
         rc = apr_dbd_prepare(db->driver, p, db->handle, stmts[i].sql, stmts[i].label, &st);
+        if (rc != 0 && is_pgsql(db)) {
+            /* forgotten after a failure (see failed()) on a session that
+             * still has it: drop the server's copy and prepare it again */
+            int n = 0;
+            apr_dbd_query(db->driver, db->handle, &n,
+                          apr_pstrcat(p, "DEALLOCATE ", stmts[i].label, NULL));
+            rc = apr_dbd_prepare(db->driver, p, db->handle, stmts[i].sql, stmts[i].label, &st);
+        }
         if (rc != 0) {
             *err = apr_pstrcat(p, stmts[i].label, ": ", apr_dbd_error(db->driver, db->handle, rc),
                                NULL);
@@ -196,6 +209,32 @@ static apr_dbd_prepared_t *stmt_get(oidp_db_t *db, oidp_stmt_e id, const char **
     return st;
 }
 
+/* A statement failed: the error for the log. On PostgreSQL the connection
+ * may have been lost, and mod_dbd's check of it at the next acquire
+ * reconnects (PQreset) to a session without the prepared statements: the
+ * module's are forgotten on this connection, so that its next request
+ * prepares them again (oidp_store_prepare) instead of failing for as long
+ * as the connection lives. */
+static apr_status_t failed(const char **err, apr_pool_t *p, oidp_db_t *db, oidp_stmt_e id, int rc)
+{
+    int i;
+
+    *err = apr_pstrcat(p, stmts[id].label, ": ", apr_dbd_error(db->driver, db->handle, rc), NULL);
+    if (is_pgsql(db)) {
+        for (i = 0; i < OIDP_STMT__COUNT; i++) {
+            apr_hash_set(db->prepared, stmts[i].label, APR_HASH_KEY_STRING, NULL);
+        }
+    }
+    return APR_EGENERAL;
+}
+
+/* Random access (seek 1), never sequential: apr_dbd's PostgreSQL driver
+ * answers a sequential select that fails (the server gone, a statement
+ * cancelled) with an empty result and no error, so a lost database would
+ * read as "no such client, token, user or session", and it sleeps 0.1 s on
+ * every sequential select that has no row. Random access runs the
+ * statement at once and returns its error. SQLite's driver reads every row
+ * in apr_dbd_pselect either way, so its path is unchanged. */
 static apr_status_t run_select(apr_dbd_results_t **res, apr_pool_t *p, oidp_db_t *db,
                                oidp_stmt_e id, int nargs, const char **args, const char **err)
 {
@@ -206,11 +245,9 @@ static apr_status_t run_select(apr_dbd_results_t **res, apr_pool_t *p, oidp_db_t
         return APR_EGENERAL;
     }
     *res = NULL;
-    rc = apr_dbd_pselect(db->driver, p, db->handle, res, st, 0, nargs, args);
+    rc = apr_dbd_pselect(db->driver, p, db->handle, res, st, 1, nargs, args);
     if (rc != 0) {
-        *err = apr_pstrcat(p, stmts[id].label, ": ", apr_dbd_error(db->driver, db->handle, rc),
-                           NULL);
-        return APR_EGENERAL;
+        return failed(err, p, db, id, rc);
     }
     return APR_SUCCESS;
 }
@@ -226,9 +263,7 @@ static apr_status_t run_query(int *nrows, apr_pool_t *p, oidp_db_t *db, oidp_stm
     }
     rc = apr_dbd_pquery(db->driver, p, db->handle, &n, st, nargs, args);
     if (rc != 0) {
-        *err = apr_pstrcat(p, stmts[id].label, ": ", apr_dbd_error(db->driver, db->handle, rc),
-                           NULL);
-        return APR_EGENERAL;
+        return failed(err, p, db, id, rc);
     }
     if (nrows) {
         *nrows = n;
