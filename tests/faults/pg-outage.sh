@@ -141,6 +141,29 @@ passed=$((passed + $(grep -c '^ok ' "$RUN/load.out" || true)))
 failed=$((failed + $(grep -c '^not ok ' "$RUN/load.out" || true)))
 grep -q '^# faults pg-outage:' "$RUN/load.out" || not_ok "the load driver ran to the end"
 
+# ------------------------------------------------- a restart while idle
+# The connections mod_dbd keeps were not used while PostgreSQL was down: the
+# first use of each finds it lost (a 503), mod_dbd reconnects it at the next
+# acquire, and the module's statements must be prepared again on the new
+# session, or that connection fails every request for as long as it lives.
+as_postgres "$PGBIN/pg_ctl" -D "$PG/data" -m fast -w -t 30 stop >/dev/null 2>&1 || not_ok "PostgreSQL stops (idle)"
+pg_start || not_ok "PostgreSQL starts again (idle)"
+AUTHZ="Basic $(printf 'app:%s' "$SECRET" | base64 -w0)"
+wrk_token() { # SECONDS: token requests, 8 connections; prints wrk's report
+    BENCH_METHOD=POST BENCH_BODY='grant_type=client_credentials' BENCH_AUTHZ="$AUTHZ"         wrk -t 2 -c 8 -d "$1" -s "$TOP/bench/wrk/request.lua" "$IDP_URL/token" 2>&1
+}
+first=$(wrk_token 3)
+second=$(wrk_token 3)
+n1=$(printf '%s\n' "$first" | sed -n 's/.*"requests":\([0-9]*\).*"status_errors":\([0-9]*\).*/\1 \2/p')
+n2=$(printf '%s\n' "$second" | sed -n 's/.*"requests":\([0-9]*\).*"status_errors":\([0-9]*\).*/\1 \2/p')
+echo "# after a restart while idle: first 3 s $n1 (requests, non-2xx), next 3 s $n2"
+set -- $n2
+if [ "${1:-0}" -gt 0 ] && [ "${2:-1}" -eq 0 ]; then
+    ok "after PostgreSQL restarted while httpd was idle, every connection serves again ($1 token requests, 0 failed)"
+else
+    not_ok "after PostgreSQL restarted while httpd was idle, every connection serves again ($n2)"
+fi
+
 LOG="$IDP_STATE/error.log"
 if grep -E 'unknown client|wrong secret' "$LOG" >/dev/null; then
     not_ok "no client authentication failure logged (a failed query read as no row)"
