@@ -9,6 +9,7 @@
 #                                    (each check fails on a planted violation)
 #   6. schema migrations             sh tests/migrate.sh (SQLite, PostgreSQL, make run)
 #   7. end-to-end relying parties    tests/e2e/{mod_auth_openidc,multinode,clients,dovecot}.sh
+#   8. faults                        tests/faults/{pg-outage,sqlite-graceful,sqlite-locked}.sh
 # Every step runs even when an earlier one failed, so that one run reports
 # everything; the exit status is non-zero if any step failed. Each step
 # stops what it started (httpd, PostgreSQL), also on failure or Ctrl-C.
@@ -127,6 +128,12 @@ e2e_rows migrations
 for e2e in mod_auth_openidc multinode clients dovecot; do
     step "e2e-$e2e" sh "tests/e2e/$e2e.sh"
     e2e_rows "e2e-$e2e"
+done
+
+# ---- 8. faults: "E2E faults-<name>: P passed, F failed"
+for f in pg-outage sqlite-graceful sqlite-locked; do
+    step "faults-$f" sh "tests/faults/$f.sh"
+    e2e_rows "faults-$f"
 done
 
 echo

@@ -3,6 +3,7 @@
  * only (SQLite and PostgreSQL), apr_dbd "%s" placeholders, every value
  * passed as a parameter: no SQL is ever assembled from input.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_dbd.h>
@@ -163,7 +164,76 @@ const oidp_stmt_def_t *oidp_store_stmt_def(oidp_stmt_e id)
     return &stmts[id];
 }
 
+static int is_pgsql(oidp_db_t *db)
+{
+    return strcmp(apr_dbd_name(db->driver), "pgsql") == 0;
+}
+
+/* SQLite's busy timeout, and apr_dbd's SQLite driver. The driver runs
+ * each statement up to 16 times while SQLite answers "busy" (100 ms apart,
+ * apr-util 1.6's MAX_RETRY_COUNT), and SQLite waits the connection's busy
+ * timeout in each attempt while the driver holds its process-wide mutex:
+ * with DBDInitSQL's 5 s, a statement behind another writer's lock would
+ * wait 16 times 5 s, and every other thread of the child would wait with
+ * it, readers included. So the connection keeps the whole timeout only to
+ * prepare the statements (one attempt), then waits a sixteenth of it, at
+ * most OIDP_SQLITE_ATTEMPT_MS, per attempt, the mutex let go in between:
+ * a statement behind a long lock fails after 16 * (100 + 100) ms = 3.2 s
+ * when it waits alone, longer when several threads of one child wait (the
+ * mutex serialises their attempts), never 16 busy timeouts.
+ * A connection without a busy timeout gets OIDP_SQLITE_BUSY_MS: mod_dbd
+ * prepares its own statements before it runs DBDInitSQL and stops at the
+ * first one that fails, and "PRAGMA synchronous" reads the schema, so a
+ * connection opened while the database is locked (the old children of a
+ * graceful restart still writing) is left without the "PRAGMA
+ * busy_timeout" that followed it. */
+#define OIDP_SQLITE_BUSY_MS 5000
+#define OIDP_SQLITE_ATTEMPTS 16
+#define OIDP_SQLITE_ATTEMPT_MS 100
+
+static int sqlite_busy_get(apr_pool_t *p, oidp_db_t *db)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int ms = 0;
+
+    if (apr_dbd_select(db->driver, p, db->handle, &res, "PRAGMA busy_timeout", 1) == 0) {
+        while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+            const char *v = apr_dbd_get_entry(db->driver, row, 0);
+            ms = v ? atoi(v) : 0;
+        }
+    }
+    return ms > 0 ? ms : OIDP_SQLITE_BUSY_MS;
+}
+
+static void sqlite_busy_set(apr_pool_t *p, oidp_db_t *db, int ms)
+{
+    int n = 0;
+
+    /* "fails" because the pragma returns a row, and takes effect */
+    apr_dbd_query(db->driver, db->handle, &n,
+                  apr_psprintf(p, "PRAGMA busy_timeout = %d", ms > 0 ? ms : 1));
+}
+
+static apr_status_t prepare_all(apr_pool_t *p, oidp_db_t *db, int count, const char **err);
+
 apr_status_t oidp_store_prepare(apr_pool_t *p, oidp_db_t *db, int count, const char **err)
+{
+    apr_status_t rv;
+    int busy;
+
+    if (strcmp(apr_dbd_name(db->driver), "sqlite3") != 0) {
+        return prepare_all(p, db, count, err);
+    }
+    busy = sqlite_busy_get(p, db);
+    sqlite_busy_set(p, db, busy);
+    rv = prepare_all(p, db, count, err);
+    busy /= OIDP_SQLITE_ATTEMPTS;
+    sqlite_busy_set(p, db, busy < OIDP_SQLITE_ATTEMPT_MS ? busy : OIDP_SQLITE_ATTEMPT_MS);
+    return rv;
+}
+
+static apr_status_t prepare_all(apr_pool_t *p, oidp_db_t *db, int count, const char **err)
 {
     int i;
 
@@ -175,6 +245,14 @@ apr_status_t oidp_store_prepare(apr_pool_t *p, oidp_db_t *db, int count, const c
             continue; /* this connection has it (PostgreSQL refuses a name twice) */
         }
         rc = apr_dbd_prepare(db->driver, p, db->handle, stmts[i].sql, stmts[i].label, &st);
+        if (rc != 0 && is_pgsql(db)) {
+            /* forgotten after a failure (see failed()) on a session that
+             * still has it: drop the server's copy and prepare it again */
+            int n = 0;
+            apr_dbd_query(db->driver, db->handle, &n,
+                          apr_pstrcat(p, "DEALLOCATE ", stmts[i].label, NULL));
+            rc = apr_dbd_prepare(db->driver, p, db->handle, stmts[i].sql, stmts[i].label, &st);
+        }
         if (rc != 0) {
             *err = apr_pstrcat(p, stmts[i].label, ": ", apr_dbd_error(db->driver, db->handle, rc),
                                NULL);
@@ -196,6 +274,32 @@ static apr_dbd_prepared_t *stmt_get(oidp_db_t *db, oidp_stmt_e id, const char **
     return st;
 }
 
+/* A statement failed: the error for the log. On PostgreSQL the connection
+ * may have been lost, and mod_dbd's check of it at the next acquire
+ * reconnects (PQreset) to a session without the prepared statements: the
+ * module's are forgotten on this connection, so that its next request
+ * prepares them again (oidp_store_prepare) instead of failing for as long
+ * as the connection lives. */
+static apr_status_t failed(const char **err, apr_pool_t *p, oidp_db_t *db, oidp_stmt_e id, int rc)
+{
+    int i;
+
+    *err = apr_pstrcat(p, stmts[id].label, ": ", apr_dbd_error(db->driver, db->handle, rc), NULL);
+    if (is_pgsql(db)) {
+        for (i = 0; i < OIDP_STMT__COUNT; i++) {
+            apr_hash_set(db->prepared, stmts[i].label, APR_HASH_KEY_STRING, NULL);
+        }
+    }
+    return APR_EGENERAL;
+}
+
+/* Random access (seek 1), never sequential: apr_dbd's PostgreSQL driver
+ * answers a sequential select that fails (the server gone, a statement
+ * cancelled) with an empty result and no error, so a lost database would
+ * read as "no such client, token, user or session", and it sleeps 0.1 s on
+ * every sequential select that has no row. Random access runs the
+ * statement at once and returns its error. SQLite's driver reads every row
+ * in apr_dbd_pselect either way, so its path is unchanged. */
 static apr_status_t run_select(apr_dbd_results_t **res, apr_pool_t *p, oidp_db_t *db,
                                oidp_stmt_e id, int nargs, const char **args, const char **err)
 {
@@ -206,11 +310,9 @@ static apr_status_t run_select(apr_dbd_results_t **res, apr_pool_t *p, oidp_db_t
         return APR_EGENERAL;
     }
     *res = NULL;
-    rc = apr_dbd_pselect(db->driver, p, db->handle, res, st, 0, nargs, args);
+    rc = apr_dbd_pselect(db->driver, p, db->handle, res, st, 1, nargs, args);
     if (rc != 0) {
-        *err = apr_pstrcat(p, stmts[id].label, ": ", apr_dbd_error(db->driver, db->handle, rc),
-                           NULL);
-        return APR_EGENERAL;
+        return failed(err, p, db, id, rc);
     }
     return APR_SUCCESS;
 }
@@ -226,9 +328,7 @@ static apr_status_t run_query(int *nrows, apr_pool_t *p, oidp_db_t *db, oidp_stm
     }
     rc = apr_dbd_pquery(db->driver, p, db->handle, &n, st, nargs, args);
     if (rc != 0) {
-        *err = apr_pstrcat(p, stmts[id].label, ": ", apr_dbd_error(db->driver, db->handle, rc),
-                           NULL);
-        return APR_EGENERAL;
+        return failed(err, p, db, id, rc);
     }
     if (nrows) {
         *nrows = n;
