@@ -157,6 +157,10 @@ static const command_rec oidp_cmds[] = {
                   "ID token lifetime; default 3600"),
     AP_INIT_TAKE1("OIDCIdPRefreshTokenLifetime", oidp_cmd_lifetime, OIDP_TTL_REFRESH_TOKEN,
                   RSRC_CONF, "Refresh token lifetime; default 30d"),
+    AP_INIT_TAKE1("OIDCIdPRefreshTokenMaxLifetime", oidp_cmd_lifetime, OIDP_TTL_REFRESH_TOKEN_MAX,
+                  RSRC_CONF,
+                  "Absolute refresh lifetime of a grant, from the user's authentication; "
+                  "default 90d"),
     AP_INIT_TAKE1("OIDCIdPCodeLifetime", oidp_cmd_lifetime, OIDP_TTL_CODE, RSRC_CONF,
                   "Authorization code lifetime, at most 600 seconds; default 60"),
     AP_INIT_TAKE1("OIDCIdPAccessTokenAudience", oidp_cmd_audience, NULL, RSRC_CONF,
@@ -172,6 +176,9 @@ static const command_rec oidp_cmds[] = {
                   "conf/oidc_idp.conf.example)"),
     AP_INIT_FLAG("OIDCIdPAllowPlainPKCE", oidp_cmd_plain_pkce, NULL, RSRC_CONF,
                  "Accept code_challenge_method=plain (RFC 7636); default Off"),
+    AP_INIT_TAKE1("OIDCIdPBearerInQuery", oidp_cmd_bearer_in_query, NULL, RSRC_CONF,
+                  "Bearer tokens in the query string: Casdoor (for Casdoor-dialect clients' "
+                  "tokens) or Off; default Casdoor"),
     {NULL},
 };
 

@@ -22,7 +22,7 @@ my $post_secret = client_add($post_id, auth_method => 'client_secret_post', scop
 # RFC 6749 2.3.1: the secret is form-urlencoded inside Basic; one full of
 # characters that encoding changes
 my $odd_id = unique_id('cc-odd:id');
-my $odd_secret = 'p+a%s:s w&r=d/ü';
+my $odd_secret = 'p+a%s:s w&r=d/ü-and-long-enough-0123456789';
 client_add($odd_id, secret => $odd_secret, scopes => 'api');
 
 # ---------------------------------------------------------- negative first

@@ -325,7 +325,7 @@ sub sso_code {
 
     # Basic with a form-encoded id and secret of reserved characters
     my $odd = unique_id('lf:odd id');
-    my $odd_secret = 'se+cr%et:/ ü';
+    my $odd_secret = 'se+cr%et:/ ü-and-long-enough-0123456789';
     client_add($odd, secret => $odd_secret, grant_types => 'authorization_code', redirect_uris => [$RP],
                first_party => 1);
     my $fl = code_flow(client => [$odd, $odd_secret, 'basic'], redirect_uri => $RP, user => [$uname, $PW]);

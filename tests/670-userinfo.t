@@ -1,6 +1,7 @@
 # UserInfo (OIDC Core 5.3, RFC 6750) at /userinfo and /api/userinfo: the
-# token from the Authorization header (GET and POST), the form body, or
-# Casdoor's access_token/accessToken query parameter, and only one of them;
+# token from the Authorization header (GET and POST) or the form body, and
+# only one way; in the query string (access_token/accessToken) a standard
+# client's token is refused (RFC 6750 2.3; Casdoor's clients: 675-bearer-query.t);
 # claims gated by scope with OIDC's names and types (no null, no empty
 # value, email_verified boolean, updated_at number, address object), sub
 # equal to the ID token's; the claims parameter; 401 with
@@ -42,7 +43,11 @@ my (undef, $idc) = jwt_decode($t->{id_token});
 my $AT = $t->{access_token};
 my $reference;
 for my $path ('/userinfo', '/api/userinfo') {
-    for my $how (qw(header post-header body query camel)) {
+    for my $how (qw(query camel)) {
+        my $res = userinfo($AT, how => $how, path => $path);
+        error_ok($res, 400, 'invalid_request', "$path, a standard client's token in the $how string");
+    }
+    for my $how (qw(header post-header body)) {
         my $res = userinfo($AT, how => $how, path => $path);
         my $j = json_ok($res, 200, "$path, token in the $how");
         no_store_ok($res, "$path, token in the $how");

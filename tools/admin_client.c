@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "admin.h"
+#include "oidp_redirect.h"
 #include "oidp_util.h"
 #include "oidp_json.h"
 #include "oidp_scope.h"
@@ -40,25 +41,45 @@ static int grants_ok(const char *list)
     return ok;
 }
 
-/* RFC 6749 3.1.2: absolute, no fragment. http only for loopback (RFC 8252
- * 7.3) unless the admin insists; custom schemes for native apps. */
-static int uri_ok(apr_pool_t *p, const char *uri)
+/* RFC 6749 3.1.2: absolute, no fragment, nothing that runs script; http
+ * only for loopback (RFC 8252 7.3) unless --allow-http-redirect; private-use
+ * schemes for native apps (src/core/redirect.c). */
+static int uri_ok(apr_pool_t *p, const char *opt, const char *uri, int allow_http)
 {
-    apr_uri_t u;
+    const char *why = oidp_redirect_uri_check(p, uri, allow_http);
+    const char *q;
+    char *shown;
 
-    if (apr_uri_parse(p, uri, &u) != APR_SUCCESS || !u.scheme || strchr(uri, '#')
-        || strchr(uri, ' ')) {
-        admin_fail(EX_USAGE, "'%s' is not an absolute URI without fragment", uri);
-        return 0;
+    if (!why) {
+        return 1;
     }
-    if (strcasecmp(u.scheme, "http") == 0 && u.hostname && strcmp(u.hostname, "localhost") != 0
-        && strcmp(u.hostname, "127.0.0.1") != 0 && strcmp(u.hostname, "::1") != 0) {
-        fprintf(stderr,
-                "oidc-idp-admin: warning: %s is not https: codes and tokens will cross "
-                "the network in clear\n",
-                uri);
+    /* the URI as typed, with its control characters made visible */
+    shown = apr_pstrdup(p, uri);
+    for (q = uri; *q; q++) {
+        if ((unsigned char)*q < 0x20 || (unsigned char)*q == 0x7f) {
+            shown[q - uri] = '?';
+        }
     }
-    return 1;
+    admin_fail(EX_USAGE, "%s: '%s' %s", opt, shown, why);
+    return 0;
+}
+
+/* An operator's own secret (--secret-stdin) must not be the weak link:
+ * at least 32 characters (128 bits as 32 hex digits; a
+ * generated secret is 43 base64url characters, 256 bits) and at least 8
+ * distinct ones (no "aaaa..." or short repeated pattern). */
+#define MIN_SECRET_LEN 32
+#define MIN_SECRET_DISTINCT 8
+
+static int secret_strong(const char *secret)
+{
+    int seen[256] = {0}, distinct = 0;
+    const unsigned char *q;
+
+    for (q = (const unsigned char *)secret; *q; q++) {
+        distinct += !seen[*q]++;
+    }
+    return strlen(secret) >= MIN_SECRET_LEN && distinct >= MIN_SECRET_DISTINCT;
 }
 
 static const char *new_secret(admin_t *a, oidp_client_t *c, int from_stdin)
@@ -66,6 +87,13 @@ static const char *new_secret(admin_t *a, oidp_client_t *c, int from_stdin)
     const char *secret = from_stdin ? admin_read_secret(a, "client secret", 1)
                                     : oidp_util_random_token(a->pool, 32);
 
+    if (secret && from_stdin && !secret_strong(secret)) {
+        admin_fail(EX_USAGE,
+                   "--secret-stdin: the secret is too weak: at least %d characters, %d of them "
+                   "distinct (e.g. openssl rand -base64 32); or let the tool generate one",
+                   MIN_SECRET_LEN, MIN_SECRET_DISTINCT);
+        return NULL;
+    }
     if (secret) {
         c->secret_hash = oidp_util_sha256_hex(a->pool, secret, strlen(secret));
     }
@@ -125,8 +153,11 @@ static int client_options(admin_t *a, oidp_client_t *c, int argc, const char *co
                           int update, int *secret_stdin, int *regen)
 {
     apr_array_header_t *redirects = NULL, *post_logout = NULL;
-    int i;
+    int i, allow_http = 0;
 
+    for (i = 0; i < argc; i++) {
+        allow_http |= strcmp(argv[i], "--allow-http-redirect") == 0;
+    }
     for (i = 0; i < argc; i++) {
         const char *o = argv[i], *v = NULL;
         if (strcmp(o, "--public") == 0) {
@@ -143,6 +174,9 @@ static int client_options(admin_t *a, oidp_client_t *c, int argc, const char *co
         }
         else if (strcmp(o, "--no-first-party") == 0) {
             c->first_party = 0;
+        }
+        else if (strcmp(o, "--allow-http-redirect") == 0) {
+            continue; /* read above: it applies to every URI of the command */
         }
         else if (strcmp(o, "--secret-stdin") == 0) {
             *secret_stdin = 1;
@@ -181,7 +215,7 @@ static int client_options(admin_t *a, oidp_client_t *c, int argc, const char *co
         }
         else if (strcmp(o, "--redirect-uri") == 0 || strcmp(o, "--post-logout-uri") == 0) {
             apr_array_header_t **list = o[2] == 'r' ? &redirects : &post_logout;
-            if (!uri_ok(a->pool, v)) {
+            if (!uri_ok(a->pool, o, v, allow_http)) {
                 return EX_USAGE;
             }
             if (!*list) {

@@ -220,7 +220,8 @@ static int user_update(admin_t *a, const char *name, int argc, const char *const
 {
     oidp_user_t *u = NULL;
     const char *err = NULL;
-    int pw_mode = 0, rc;
+    void *txn = NULL;
+    int pw_mode = 0, rc, was_disabled, signout, sessions = 0, tokens = 0;
     apr_status_t rv = oidp_store_user_get(&u, a->pool, &a->db, name, NULL, &err);
 
     if (rv == APR_NOTFOUND) {
@@ -229,6 +230,7 @@ static int user_update(admin_t *a, const char *name, int argc, const char *const
     if (rv != APR_SUCCESS) {
         return admin_db_error("user", err);
     }
+    was_disabled = u->disabled;
     rc = user_options(a, u, argc, argv, 0, &pw_mode);
     if (rc == EX_OK && pw_mode != 0) {
         rc = set_password(a, u, pw_mode);
@@ -237,9 +239,27 @@ static int user_update(admin_t *a, const char *name, int argc, const char *const
         return rc;
     }
     u->updated_at = oidp_util_now();
+    rc = admin_txn(a, &txn);
+    if (rc != EX_OK) {
+        return rc;
+    }
     rc = user_write(a, u, 0);
+    /* a new password or a disabled account signs the user out everywhere:
+     * their sessions end and their tokens are revoked */
+    signout = pw_mode != 0 || (u->disabled && !was_disabled);
+    if (rc == EX_OK && signout
+        && oidp_store_user_revoke(&sessions, &tokens, a->pool, &a->db, u->id, &err)
+               != APR_SUCCESS) {
+        rc = admin_db_error("user sign-out", err);
+    }
+    if (admin_commit(a, txn, rc == EX_OK) != EX_OK && rc == EX_OK) {
+        rc = EX_DB;
+    }
     if (rc == EX_OK) {
         printf("updated user %s\n", u->username);
+        if (signout) {
+            printf("signed out: %d session(s) ended, %d token(s) revoked\n", sessions, tokens);
+        }
     }
     return rc;
 }

@@ -18,7 +18,8 @@ typedef struct oidp_mint_t {
     const oidp_keyset_t *keys; /* element 0 signs access tokens */
     const char *audience;      /* aud of access tokens; NULL: the client_id */
     int access_ttl;
-    int refresh_ttl;
+    int refresh_ttl;     /* sliding: from each refresh */
+    int refresh_max_ttl; /* absolute: from the grant's auth_time (RFC 9700 4.14); 0: none */
     int id_token_ttl;
 } oidp_mint_t;
 
@@ -26,10 +27,14 @@ typedef struct oidp_mint_t {
  * (src/endpoints/grant.c). */
 typedef struct oidp_issue_t {
     const oidp_client_t *client;
-    const oidp_user_t *user; /* NULL for client_credentials: sub is then the client_id */
-    oidp_grant_t grant;
-    const char *nonce; /* from the authorization request */
-    int id_token;      /* an ID token is wanted (issued when openid was granted) */
+    const oidp_user_t *user;   /* NULL for client_credentials: sub is then the client_id */
+    oidp_grant_t grant;        /* grant.scope: what the access and ID tokens carry */
+    const char *refresh_scope; /* the grant's whole scope, kept by a rotated refresh token
+                                * when grant.scope was narrowed (RFC 6749 6); NULL:
+                                * grant.scope */
+    int rotate;                /* a refresh token was redeemed: a new one is always issued */
+    const char *nonce;         /* from the authorization request */
+    int id_token;              /* an ID token is wanted (issued when openid was granted) */
 } oidp_issue_t;
 
 /* The audience of access tokens: OIDCIdPAccessTokenAudience, else the client. */
@@ -45,7 +50,13 @@ apr_status_t oidp_mint_access(const char **jws, oidp_token_t *row, apr_pool_t *p
                               const oidp_mint_t *m, const oidp_issue_t *is, apr_int64_t now,
                               const char **err);
 
-/* A 256-bit opaque refresh token and its row. */
+/* The time a refresh token of this grant, minted at now, expires: now plus
+ * the sliding lifetime, never after the grant's auth_time plus the absolute
+ * one. */
+apr_int64_t oidp_mint_refresh_expiry(const oidp_mint_t *m, const oidp_grant_t *g, apr_int64_t now);
+
+/* A 256-bit opaque refresh token and its row (scope: is->refresh_scope, else
+ * the grant's). */
 apr_status_t oidp_mint_refresh(const char **value, oidp_token_t *row, apr_pool_t *p,
                                const oidp_mint_t *m, const oidp_issue_t *is, apr_int64_t now,
                                const char **err);

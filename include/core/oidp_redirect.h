@@ -41,4 +41,15 @@ char *oidp_redirect_build(apr_pool_t *p, const char *uri, int fragment, const oi
  * others. Pure. */
 const char *oidp_redirect_origin(apr_pool_t *p, const char *uri);
 
+/* Whether uri may be registered as a redirect or post-logout redirect URI:
+ * printable ASCII only (no control character, space or raw non-ASCII byte),
+ * an absolute URI (RFC 3986 scheme) without fragment (RFC 6749 3.1.2); never
+ * a scheme that runs or embeds content (javascript:, data:, vbscript:,
+ * file:, blob:, about:); http(s) with a host and no user information; plain
+ * http only for a loopback host (127.0.0.1, [::1], localhost: RFC 8252 7.3)
+ * unless allow_http; a private-use scheme of a native app
+ * (com.example.app:/cb, RFC 8252 7.1) is accepted. NULL when it may, else a
+ * static reason. */
+const char *oidp_redirect_uri_check(apr_pool_t *p, const char *uri, int allow_http);
+
 #endif /* OIDP_REDIRECT_H */

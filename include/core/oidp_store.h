@@ -48,6 +48,10 @@ typedef enum {
     OIDP_STMT_USER_UPDATE,
     OIDP_STMT_USER_DELETE,
     OIDP_STMT_USER_TOKENS_DELETE,
+    OIDP_STMT_USER_TOKENS_REVOKE,
+    OIDP_STMT_USER_SESSIONS_END,
+    OIDP_STMT_CLIENT_CODES_DELETE,
+    OIDP_STMT_CLIENT_CONSENTS_DELETE,
     OIDP_STMT_TOKEN_PURGE,
     OIDP_STMT_CODE_PURGE,
     OIDP_STMT_SESSION_PURGE,
@@ -199,6 +203,12 @@ apr_status_t oidp_store_user_list(apr_array_header_t **users, apr_pool_t *p, oid
 apr_status_t oidp_store_user_put(apr_pool_t *p, oidp_db_t *db, const oidp_user_t *u, int insert,
                                  const char **err);
 apr_status_t oidp_store_user_delete(apr_pool_t *p, oidp_db_t *db, const char *id, const char **err);
+/* Signs a user out everywhere: ends their login sessions (at every issuer)
+ * and revokes every token issued to them (after a password change or when
+ * the account is disabled). *sessions and *tokens (either may be NULL) are
+ * the numbers of rows changed. */
+apr_status_t oidp_store_user_revoke(int *sessions, int *tokens, apr_pool_t *p, oidp_db_t *db,
+                                    const char *id, const char **err);
 
 apr_status_t oidp_store_token_insert(apr_pool_t *p, oidp_db_t *db, const oidp_token_t *t,
                                      const char **err);
@@ -221,10 +231,12 @@ apr_status_t oidp_store_token_revoke_grant(apr_pool_t *p, oidp_db_t *db, const c
                                            const char **err);
 apr_status_t oidp_store_code_insert(apr_pool_t *p, oidp_db_t *db, const oidp_code_t *c,
                                     const char **err);
-/* Marks the code (of this issuer) used and returns it in one atomic statement: c->used is 1
- * for the first redemption, more for a replay. APR_NOTFOUND if unknown. */
+/* Marks the code (of this client and issuer) used and returns it in one atomic statement:
+ * c->used is 1 for the first redemption, more for a replay. APR_NOTFOUND if this client has
+ * no such code (another client's is left untouched: presenting it does not burn it). */
 apr_status_t oidp_store_code_redeem(oidp_code_t **c, apr_pool_t *p, oidp_db_t *db,
-                                    const char *code_hash, const char *issuer, const char **err);
+                                    const char *code_hash, const char *client_id,
+                                    const char *issuer, const char **err);
 
 apr_status_t oidp_store_session_insert(apr_pool_t *p, oidp_db_t *db, const oidp_session_t *s,
                                        const char **err);

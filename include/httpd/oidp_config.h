@@ -37,9 +37,11 @@ typedef struct oidp_cfg_t {
     int access_token_ttl;                 /* OIDCIdPAccessTokenLifetime */
     int id_token_ttl;                     /* OIDCIdPIDTokenLifetime */
     int refresh_token_ttl;                /* OIDCIdPRefreshTokenLifetime */
+    int refresh_token_max_ttl;            /* OIDCIdPRefreshTokenMaxLifetime */
     int code_ttl;                         /* OIDCIdPCodeLifetime */
     int session_ttl;                      /* OIDCIdPSessionLifetime */
     int allow_plain_pkce;                 /* OIDCIdPAllowPlainPKCE */
+    int bearer_in_query;                  /* OIDCIdPBearerInQuery: 1 Casdoor, 0 Off */
     struct oidp_tpl_t *login_template;    /* OIDCIdPLoginTemplate, compiled */
     const char *access_token_audience;    /* OIDCIdPAccessTokenAudience */
     const char *endpoint[OIDP_EP__COUNT]; /* OIDCIdPEndpoint name path */
@@ -51,6 +53,7 @@ typedef struct oidp_cfg_t {
 #define OIDP_DEFAULT_ACCESS_TOKEN_TTL 3600
 #define OIDP_DEFAULT_ID_TOKEN_TTL 3600
 #define OIDP_DEFAULT_REFRESH_TOKEN_TTL 2592000
+#define OIDP_DEFAULT_REFRESH_TOKEN_MAX_TTL 7776000
 #define OIDP_DEFAULT_CODE_TTL 60
 #define OIDP_DEFAULT_SESSION_TTL 86400
 #define OIDP_DEFAULT_MAX_BODY 65536
@@ -67,6 +70,7 @@ const char *oidp_cmd_endpoint(cmd_parms *cmd, void *dcfg, const char *name, cons
 const char *oidp_cmd_max_body(cmd_parms *cmd, void *dcfg, const char *arg);
 const char *oidp_cmd_login_template(cmd_parms *cmd, void *dcfg, const char *arg);
 const char *oidp_cmd_plain_pkce(cmd_parms *cmd, void *dcfg, int on);
+const char *oidp_cmd_bearer_in_query(cmd_parms *cmd, void *dcfg, const char *arg);
 
 /* cmd->info values of oidp_cmd_lifetime */
 #define OIDP_TTL_ACCESS_TOKEN ((void *)1)
@@ -74,16 +78,21 @@ const char *oidp_cmd_plain_pkce(cmd_parms *cmd, void *dcfg, int on);
 #define OIDP_TTL_REFRESH_TOKEN ((void *)3)
 #define OIDP_TTL_CODE ((void *)4)
 #define OIDP_TTL_SESSION ((void *)5)
+#define OIDP_TTL_REFRESH_TOKEN_MAX ((void *)6)
 
 const char *oidp_cfg_endpoint_name(oidp_endpoint_e ep);
 const char *oidp_cfg_endpoint_path(const oidp_cfg_t *c, oidp_endpoint_e ep);
 int oidp_cfg_access_token_ttl(const oidp_cfg_t *c);
 int oidp_cfg_id_token_ttl(const oidp_cfg_t *c);
 int oidp_cfg_refresh_token_ttl(const oidp_cfg_t *c);
+int oidp_cfg_refresh_token_max_ttl(const oidp_cfg_t *c);
 int oidp_cfg_code_ttl(const oidp_cfg_t *c);
 int oidp_cfg_session_ttl(const oidp_cfg_t *c);
 int oidp_cfg_allow_plain_pkce(const oidp_cfg_t *c);
 apr_off_t oidp_cfg_max_body(const oidp_cfg_t *c);
+/* May a bearer token come in the query string (?access_token=, Casdoor's
+ * ?accessToken=)? 1 for Casdoor-dialect clients' tokens (the default), 0 for none. */
+int oidp_cfg_bearer_in_query(const oidp_cfg_t *c);
 
 /* Validates an issuer identifier (OIDC Discovery 3, RFC 8414 2): https URL
  * with a host and no query or fragment; http is accepted only for a loopback

@@ -86,6 +86,16 @@ apr_status_t oidp_mint_access(const char **jws, oidp_token_t *row, apr_pool_t *p
     return APR_SUCCESS;
 }
 
+apr_int64_t oidp_mint_refresh_expiry(const oidp_mint_t *m, const oidp_grant_t *g, apr_int64_t now)
+{
+    apr_int64_t exp = now + m->refresh_ttl;
+
+    if (m->refresh_max_ttl > 0 && g->auth_time > 0 && g->auth_time + m->refresh_max_ttl < exp) {
+        exp = g->auth_time + m->refresh_max_ttl;
+    }
+    return exp;
+}
+
 apr_status_t oidp_mint_refresh(const char **value, oidp_token_t *row, apr_pool_t *p,
                                const oidp_mint_t *m, const oidp_issue_t *is, apr_int64_t now,
                                const char **err)
@@ -96,7 +106,10 @@ apr_status_t oidp_mint_refresh(const char **value, oidp_token_t *row, apr_pool_t
         return APR_EGENERAL;
     }
     row_of(row, m, is, OIDP_TOKEN_REFRESH, oidp_util_sha256_hex(p, *value, strlen(*value)), now,
-           now + m->refresh_ttl);
+           oidp_mint_refresh_expiry(m, &is->grant, now));
+    if (is->refresh_scope) {
+        row->grant.scope = is->refresh_scope;
+    }
     return APR_SUCCESS;
 }
 

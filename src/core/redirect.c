@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_uri.h>
 
@@ -126,4 +127,65 @@ const char *oidp_redirect_origin(apr_pool_t *p, const char *uri)
     }
     /* a private-use scheme of a native app (RFC 8252 7.1) */
     return apr_pstrmemdup(p, uri, (apr_size_t)(colon - uri + 1));
+}
+
+const char *oidp_redirect_uri_check(apr_pool_t *p, const char *uri, int allow_http)
+{
+    static const char *const refused[] = {"javascript", "data",  "vbscript",   "file",
+                                          "blob",       "about", "filesystem", NULL};
+    const char *const *r;
+    const char *q, *colon;
+    apr_uri_t u;
+    char *scheme;
+
+    if (!uri || !*uri) {
+        return "is empty";
+    }
+    for (q = uri; *q; q++) {
+        if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f) {
+            return "has a control character, a space or a byte outside ASCII";
+        }
+    }
+    if (strchr(uri, '#')) {
+        return "has a fragment (RFC 6749 3.1.2)";
+    }
+    /* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" (RFC 3986 3.1) */
+    colon = strchr(uri, ':');
+    if (!colon || colon == uri || !apr_isalpha(*uri)) {
+        return "is not an absolute URI (no scheme)";
+    }
+    for (q = uri; q < colon; q++) {
+        if (!apr_isalnum(*q) && *q != '+' && *q != '-' && *q != '.') {
+            return "is not an absolute URI (no scheme)";
+        }
+    }
+    scheme = apr_pstrmemdup(p, uri, (apr_size_t)(colon - uri));
+    for (r = refused; *r; r++) {
+        if (strcasecmp(scheme, *r) == 0) {
+            return "has a scheme that runs or embeds content (javascript:, data:, file:, ...)";
+        }
+    }
+    if (!colon[1]) {
+        return "has nothing after its scheme";
+    }
+    if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0) {
+        return NULL; /* a native app's private-use scheme (RFC 8252 7.1) */
+    }
+    if (strncmp(colon, "://", 3) != 0 || apr_uri_parse(p, uri, &u) != APR_SUCCESS || !u.hostname
+        || !*u.hostname) {
+        return "has no host";
+    }
+    if (u.user || u.password) {
+        return "has user information (user@host)";
+    }
+    if (u.port_str
+        && (!*u.port_str || u.port == 0 || strlen(u.port_str) > 5
+            || apr_atoi64(u.port_str) > 65535)) {
+        return "has an invalid port";
+    }
+    if (strcasecmp(scheme, "http") == 0 && !allow_http && !is_loopback(u.hostname)) {
+        return "uses plain http off loopback (codes and tokens would cross the network in "
+               "clear): use https, or --allow-http-redirect";
+    }
+    return NULL;
 }

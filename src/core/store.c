@@ -83,7 +83,8 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
                                "%lld, %s, %s, %lld, %lld, 0)"},
     [OIDP_STMT_CODE_REDEEM] =
         {OIDP_STMT_CODE_REDEEM, "oidp_code_redeem",
-         "UPDATE oidp_code SET used = used + 1 WHERE code_hash = %s AND issuer = %s "
+         "UPDATE oidp_code SET used = used + 1 WHERE code_hash = %s AND client_id = %s "
+         "AND issuer = %s "
          "RETURNING " CODE_COLS},
     [OIDP_STMT_SESSION_INSERT] =
         {OIDP_STMT_SESSION_INSERT, "oidp_session_insert",
@@ -145,6 +146,17 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
                                "DELETE FROM oidp_user WHERE id = %s"},
     [OIDP_STMT_USER_TOKENS_DELETE] = {OIDP_STMT_USER_TOKENS_DELETE, "oidp_user_tokens_delete",
                                       "DELETE FROM oidp_token WHERE user_id = %s"},
+    [OIDP_STMT_USER_TOKENS_REVOKE] = {OIDP_STMT_USER_TOKENS_REVOKE, "oidp_user_tokens_revoke",
+                                      "UPDATE oidp_token SET revoked = 1 "
+                                      "WHERE user_id = %s AND revoked = 0"},
+    [OIDP_STMT_USER_SESSIONS_END] = {OIDP_STMT_USER_SESSIONS_END, "oidp_user_sessions_end",
+                                     "UPDATE oidp_session SET ended = 1 "
+                                     "WHERE user_id = %s AND ended = 0"},
+    [OIDP_STMT_CLIENT_CODES_DELETE] = {OIDP_STMT_CLIENT_CODES_DELETE, "oidp_client_codes_delete",
+                                       "DELETE FROM oidp_code WHERE client_id = %s"},
+    [OIDP_STMT_CLIENT_CONSENTS_DELETE] = {OIDP_STMT_CLIENT_CONSENTS_DELETE,
+                                          "oidp_client_consents_delete",
+                                          "DELETE FROM oidp_consent WHERE client_id = %s"},
     [OIDP_STMT_TOKEN_PURGE] = {OIDP_STMT_TOKEN_PURGE, "oidp_token_purge",
                                "DELETE FROM oidp_token WHERE expires_at < %lld"},
     [OIDP_STMT_CODE_PURGE] = {OIDP_STMT_CODE_PURGE, "oidp_code_purge",
@@ -540,8 +552,16 @@ apr_status_t oidp_store_client_delete(apr_pool_t *p, oidp_db_t *db, const char *
 {
     const char *args[1] = {client_id};
     int n = 0;
+    /* its tokens and its codes go with it, and the consents given to it: a
+     * client registered later under the same id inherits nothing */
     apr_status_t rv = run_query(NULL, p, db, OIDP_STMT_CLIENT_TOKENS_DELETE, 1, args, err);
 
+    if (rv == APR_SUCCESS) {
+        rv = run_query(NULL, p, db, OIDP_STMT_CLIENT_CODES_DELETE, 1, args, err);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = run_query(NULL, p, db, OIDP_STMT_CLIENT_CONSENTS_DELETE, 1, args, err);
+    }
     if (rv == APR_SUCCESS) {
         rv = run_query(NULL, p, db, OIDP_STMT_CLIENT_URI_DELETE, 1, args, err);
     }
@@ -670,6 +690,25 @@ apr_status_t oidp_store_user_delete(apr_pool_t *p, oidp_db_t *db, const char *id
         rv = run_query(&n, p, db, OIDP_STMT_USER_DELETE, 1, args, err);
     }
     return (rv == APR_SUCCESS && n == 0) ? APR_NOTFOUND : rv;
+}
+
+apr_status_t oidp_store_user_revoke(int *sessions, int *tokens, apr_pool_t *p, oidp_db_t *db,
+                                    const char *id, const char **err)
+{
+    const char *args[1] = {id};
+    int ns = 0, nt = 0;
+    apr_status_t rv = run_query(&ns, p, db, OIDP_STMT_USER_SESSIONS_END, 1, args, err);
+
+    if (rv == APR_SUCCESS) {
+        rv = run_query(&nt, p, db, OIDP_STMT_USER_TOKENS_REVOKE, 1, args, err);
+    }
+    if (sessions) {
+        *sessions = ns;
+    }
+    if (tokens) {
+        *tokens = nt;
+    }
+    return rv;
 }
 
 /* ------------------------------------------------------------------ */
@@ -834,11 +873,12 @@ static void *code_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
 }
 
 apr_status_t oidp_store_code_redeem(oidp_code_t **c, apr_pool_t *p, oidp_db_t *db,
-                                    const char *code_hash, const char *issuer, const char **err)
+                                    const char *code_hash, const char *client_id,
+                                    const char *issuer, const char **err)
 {
-    const char *args[2] = {code_hash, issuer};
+    const char *args[3] = {code_hash, client_id, issuer};
 
-    return select_one((void **)c, p, db, OIDP_STMT_CODE_REDEEM, 2, args, code_row, err);
+    return select_one((void **)c, p, db, OIDP_STMT_CODE_REDEEM, 3, args, code_row, err);
 }
 
 /* ------------------------------------------------------------------ */

@@ -43,9 +43,10 @@ int oidp_account_handle(request_rec *r, const oidp_cfg_t *c)
     oidp_token_t *t = NULL;
     oidp_browser_t *b = NULL;
     oidp_db_t *db;
+    int in_query = 0;
     oidp_err_t e;
 
-    if (oidp_bearer_extract(&token, r, NULL, &desc) != OIDP_OK) {
+    if (oidp_bearer_extract(&token, &in_query, r, NULL, &desc) != OIDP_OK) {
         return not_signed_in(r);
     }
     e = oidp_dbd_acquire(&db, r, &desc);
@@ -53,7 +54,7 @@ int oidp_account_handle(request_rec *r, const oidp_cfg_t *c)
         return oidp_error_json(r, e, desc);
     }
     if (token) {
-        e = oidp_bearer_lookup(&t, r, db, c->issuer, token, &desc);
+        e = oidp_bearer_lookup(&t, r, db, c, token, in_query, &desc);
         if (e == OIDP_ERR_TEMPORARILY_UNAVAILABLE) {
             return oidp_error_json(r, e, desc);
         }

@@ -85,19 +85,17 @@ oidp_err_t oidp_grant_authorization_code(oidp_token_req_t *t, oidp_issue_t *is)
         return fail(t, OIDP_ERR_INVALID_REQUEST, "redirect_uri is missing");
     }
     /* one statement marks the code used and returns it: of two racing
-     * redemptions exactly one sees used == 1 */
+     * redemptions exactly one sees used == 1; only the client it was issued
+     * to can use it up (another client's attempt leaves it untouched) */
     rv = oidp_store_code_redeem(&k, t->r->pool, t->db,
                                 oidp_util_sha256_hex(t->r->pool, value, strlen(value)),
-                                t->cfg->issuer, &err);
+                                t->client->client_id, t->cfg->issuer, &err);
     if (rv == APR_NOTFOUND) {
         return fail(t, OIDP_ERR_INVALID_GRANT, "the code is invalid");
     }
     if (rv != APR_SUCCESS) {
         OIDP_STORE_ERROR(t->r, OIDP_LOGNO(00020), "code redemption", err);
         return unavailable(t);
-    }
-    if (strcmp(k->grant.client_id, t->client->client_id) != 0) {
-        return fail(t, OIDP_ERR_INVALID_GRANT, "the code was issued to another client");
     }
     if (k->used > 1) {
         return replay(t, k->grant.grant_id, "code");
@@ -188,6 +186,11 @@ oidp_err_t oidp_grant_refresh_token(oidp_token_req_t *t, oidp_issue_t *is)
     if (k->expires_at <= oidp_util_now()) {
         return fail(t, OIDP_ERR_INVALID_GRANT, "the refresh token has expired");
     }
+    if (t->cfg->rt->mint.refresh_max_ttl > 0 && k->grant.auth_time > 0
+        && k->grant.auth_time + t->cfg->rt->mint.refresh_max_ttl <= oidp_util_now()) {
+        /* tokens stored before the cap was lowered */
+        return fail(t, OIDP_ERR_INVALID_GRANT, "the grant has reached its maximum lifetime");
+    }
     if (!want) {
         want = oidp_scope_parse(t->r->pool, k->grant.scope);
     }
@@ -196,7 +199,11 @@ oidp_err_t oidp_grant_refresh_token(oidp_token_req_t *t, oidp_issue_t *is)
         return fail(t, OIDP_ERR_INVALID_SCOPE, "the scope may narrow, never widen");
     }
     is->grant = k->grant;
+    /* RFC 6749 6: the access token may be narrowed; the new refresh token
+     * keeps the scope of the one it replaces */
     is->grant.scope = oidp_scope_join(t->r->pool, want);
+    is->refresh_scope = k->grant.scope;
+    is->rotate = 1;
     /* OIDC Core 12.2: the ID token is optional here; Casdoor's clients
      * expect one, others keep the one they have */
     is->id_token = t->client->dialect && strcmp(t->client->dialect, OIDP_DIALECT_CASDOOR) == 0;

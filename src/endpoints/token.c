@@ -60,7 +60,9 @@ static oidp_err_t record(oidp_token_req_t *t, const oidp_token_t *row, const cha
 /* Mints and records what the grant decided: the access token; for a user
  * grant a refresh token when the client may refresh and offline_access was
  * granted (any user grant for a Casdoor-dialect client, as Casdoor does),
- * and an ID token when the grant wants one and openid was granted. */
+ * always in place of a redeemed refresh token (rotation: the scope it
+ * carries is the grant's, however the access token was narrowed), and an
+ * ID token when the grant wants one and openid was granted. */
 static oidp_err_t issue(oidp_token_req_t *t, const oidp_issue_t *is, issued_t *out)
 {
     const oidp_mint_t *m = &t->cfg->rt->mint;
@@ -83,7 +85,7 @@ static oidp_err_t issue(oidp_token_req_t *t, const oidp_issue_t *is, issued_t *o
         return e;
     }
     if (oidp_util_word_in(is->client->grant_types, "refresh_token")
-        && (casdoor || oidp_scope_has(scopes, "offline_access"))) {
+        && (is->rotate || casdoor || oidp_scope_has(scopes, "offline_access"))) {
         if (oidp_mint_refresh(&out->refresh_token, &row, p, m, is, now, &err) != APR_SUCCESS) {
             t->desc = err;
             return OIDP_ERR_SERVER_ERROR;

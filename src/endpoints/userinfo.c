@@ -22,6 +22,7 @@ int oidp_userinfo_handle(request_rec *r, const oidp_cfg_t *c)
     apr_hash_t *body = NULL;
     const char *token = NULL, *desc = NULL, *out;
     oidp_token_t *t = NULL;
+    int in_query = 0;
     apr_array_header_t *scopes;
     oidp_db_t *db;
     apr_size_t len = 0;
@@ -34,7 +35,7 @@ int oidp_userinfo_handle(request_rec *r, const oidp_cfg_t *c)
             return oidp_error_bearer(r, e, desc, 1);
         }
     }
-    e = oidp_bearer_extract(&token, r, body, &desc);
+    e = oidp_bearer_extract(&token, &in_query, r, body, &desc);
     if (e != OIDP_OK) {
         return oidp_error_bearer(r, e, desc, 1);
     }
@@ -45,7 +46,7 @@ int oidp_userinfo_handle(request_rec *r, const oidp_cfg_t *c)
     if (e != OIDP_OK) {
         return oidp_error_json(r, e, desc);
     }
-    e = oidp_bearer_lookup(&t, r, db, c->issuer, token, &desc);
+    e = oidp_bearer_lookup(&t, r, db, c, token, in_query, &desc);
     if (e == OIDP_ERR_TEMPORARILY_UNAVAILABLE) {
         return oidp_error_json(r, e, desc);
     }

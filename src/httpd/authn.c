@@ -34,13 +34,19 @@ oidp_err_t oidp_authn_password(const oidp_user_t **user, request_rec *r, oidp_db
     }
     ok = apr_password_validate(password, u && u->password_hash ? u->password_hash : dummy_hash)
          == APR_SUCCESS;
-    if (!u || !u->password_hash || !ok || u->disabled) {
+    if (!u) {
+        /* what was typed is not logged: a name that is no user's is often a
+         * password typed in the wrong field */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      OIDP_LOGNO(00151) "sign-in failed for an unknown user (the name typed is not "
+                                        "logged)");
+        return OIDP_ERR_ACCESS_DENIED;
+    }
+    if (!u->password_hash || !ok || u->disabled) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       OIDP_LOGNO(00014) "sign-in failed for user '%s' (%s)",
                       ap_escape_logitem(r->pool, username),
-                      !u            ? "unknown user"
-                      : u->disabled ? "disabled"
-                                    : "wrong password");
+                      u->disabled ? "disabled" : "wrong password");
         return OIDP_ERR_ACCESS_DENIED;
     }
     *user = u;

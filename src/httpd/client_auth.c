@@ -84,20 +84,24 @@ oidp_err_t oidp_client_auth(const oidp_client_t **client, request_rec *r, oidp_d
         *desc = "the client store is unavailable";
         return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
     }
-    if (c && strcmp(c->auth_method, OIDP_AUTH_NONE) == 0) {
-        if (strcmp(method, OIDP_AUTH_NONE) != 0 || !allow_public) {
-            *desc = strcmp(method, OIDP_AUTH_NONE) != 0 ? "public clients have no secret"
-                                                        : "public clients cannot use this endpoint";
-            return OIDP_ERR_INVALID_CLIENT;
-        }
+    if (c && strcmp(c->auth_method, OIDP_AUTH_NONE) == 0 && strcmp(method, OIDP_AUTH_NONE) == 0
+        && allow_public) {
         *client = c;
         return OIDP_OK;
     }
+    /* a public client that sends a secret, or where public clients are not
+     * taken, gets the answer of an unknown client or a wrong secret: nothing
+     * tells which client ids exist (the secret is hashed in every case) */
     if (!oidp_client_auth_secret_ok(r->pool, c, secret)) {
         *desc = "client authentication failed";
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       OIDP_LOGNO(00005) "client authentication failed for client_id '%s' (%s)",
-                      ap_escape_logitem(r->pool, id), c ? "wrong secret" : "unknown client");
+                      ap_escape_logitem(r->pool, id),
+                      !c                                            ? "unknown client"
+                      : strcmp(c->auth_method, OIDP_AUTH_NONE) != 0 ? "wrong secret"
+                      : strcmp(method, OIDP_AUTH_NONE) != 0
+                          ? "a public client sent a secret"
+                          : "a public client where none is taken");
         return OIDP_ERR_INVALID_CLIENT;
     }
     if (!oidp_client_auth_method_ok(c, method)) {

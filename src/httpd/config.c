@@ -39,10 +39,12 @@ void *oidp_cfg_server_create(apr_pool_t *p, server_rec *s)
     c->access_token_ttl = OIDP_UNSET;
     c->id_token_ttl = OIDP_UNSET;
     c->refresh_token_ttl = OIDP_UNSET;
+    c->refresh_token_max_ttl = OIDP_UNSET;
     c->code_ttl = OIDP_UNSET;
     c->session_ttl = OIDP_UNSET;
     c->allow_plain_pkce = OIDP_UNSET;
     c->max_body = OIDP_UNSET;
+    c->bearer_in_query = OIDP_UNSET;
     return c;
 }
 
@@ -61,6 +63,7 @@ void *oidp_cfg_server_merge(apr_pool_t *p, void *basev, void *addv)
     c->access_token_ttl = MERGE_INT(access_token_ttl);
     c->id_token_ttl = MERGE_INT(id_token_ttl);
     c->refresh_token_ttl = MERGE_INT(refresh_token_ttl);
+    c->refresh_token_max_ttl = MERGE_INT(refresh_token_max_ttl);
     c->code_ttl = MERGE_INT(code_ttl);
     c->session_ttl = MERGE_INT(session_ttl);
     c->allow_plain_pkce = MERGE_INT(allow_plain_pkce);
@@ -70,6 +73,7 @@ void *oidp_cfg_server_merge(apr_pool_t *p, void *basev, void *addv)
         c->endpoint[i] = MERGE_PTR(endpoint[i]);
     }
     c->max_body = MERGE_INT(max_body);
+    c->bearer_in_query = MERGE_INT(bearer_in_query);
     c->rt = NULL; /* built per server at post_config */
     return c;
 }
@@ -235,6 +239,9 @@ const char *oidp_cmd_lifetime(cmd_parms *cmd, void *dcfg, const char *arg)
     else if (cmd->info == OIDP_TTL_SESSION) {
         c->session_ttl = v;
     }
+    else if (cmd->info == OIDP_TTL_REFRESH_TOKEN_MAX) {
+        c->refresh_token_max_ttl = v;
+    }
     else {
         if (v > 600) {
             return apr_psprintf(cmd->pool, "%s: at most 600 seconds (RFC 6749 4.1.2)",
@@ -345,6 +352,21 @@ const char *oidp_cmd_plain_pkce(cmd_parms *cmd, void *dcfg, int on)
     return NULL;
 }
 
+const char *oidp_cmd_bearer_in_query(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    (void)dcfg;
+    if (strcasecmp(arg, "Casdoor") == 0) {
+        cfg_of(cmd)->bearer_in_query = 1;
+    }
+    else if (strcasecmp(arg, "Off") == 0) {
+        cfg_of(cmd)->bearer_in_query = 0;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be Casdoor or Off", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* getters */
 
@@ -374,6 +396,12 @@ int oidp_cfg_refresh_token_ttl(const oidp_cfg_t *c)
                                               : OIDP_DEFAULT_REFRESH_TOKEN_TTL;
 }
 
+int oidp_cfg_refresh_token_max_ttl(const oidp_cfg_t *c)
+{
+    return c->refresh_token_max_ttl != OIDP_UNSET ? c->refresh_token_max_ttl
+                                                  : OIDP_DEFAULT_REFRESH_TOKEN_MAX_TTL;
+}
+
 int oidp_cfg_code_ttl(const oidp_cfg_t *c)
 {
     return c->code_ttl != OIDP_UNSET ? c->code_ttl : OIDP_DEFAULT_CODE_TTL;
@@ -392,4 +420,9 @@ int oidp_cfg_allow_plain_pkce(const oidp_cfg_t *c)
 apr_off_t oidp_cfg_max_body(const oidp_cfg_t *c)
 {
     return c->max_body != OIDP_UNSET ? c->max_body : OIDP_DEFAULT_MAX_BODY;
+}
+
+int oidp_cfg_bearer_in_query(const oidp_cfg_t *c)
+{
+    return c->bearer_in_query != 0;
 }

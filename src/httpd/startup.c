@@ -90,6 +90,7 @@ static oidp_runtime_t *runtime_build(apr_pool_t *p, const oidp_cfg_t *c)
     rt->mint.audience = c->access_token_audience;
     rt->mint.access_ttl = oidp_cfg_access_token_ttl(c);
     rt->mint.refresh_ttl = oidp_cfg_refresh_token_ttl(c);
+    rt->mint.refresh_max_ttl = oidp_cfg_refresh_token_max_ttl(c);
     rt->mint.id_token_ttl = oidp_cfg_id_token_ttl(c);
     rt->discovery_len = strlen(rt->discovery_json);
     return rt;

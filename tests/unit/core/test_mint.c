@@ -180,6 +180,28 @@ START_TEST(refresh_token)
 }
 END_TEST
 
+/* A rotated refresh token keeps the grant's scope when the access token is
+ * narrowed (RFC 6749 6), and never outlives the grant's absolute cap
+ * (RFC 9700 4.14), measured from the user's authentication. */
+START_TEST(refresh_token_scope_and_cap)
+{
+    oidp_issue_t is = user_issue();
+    const char *value = NULL, *err = NULL;
+    oidp_token_t row;
+
+    is.grant.scope = "openid";
+    is.refresh_scope = "openid profile offline_access";
+    m.refresh_max_ttl = 60;
+    ck_assert_int_eq(oidp_mint_refresh(&value, &row, p, &m, &is, NOW, &err), APR_SUCCESS);
+    ck_assert_str_eq(row.grant.scope, "openid profile offline_access");
+    ck_assert_int_eq(row.expires_at, NOW + 30); /* auth_time (NOW - 30) + the cap */
+    m.refresh_max_ttl = 0;                      /* no cap: the sliding lifetime alone */
+    ck_assert_int_eq(oidp_mint_refresh_expiry(&m, &is.grant, NOW), NOW + 86400);
+    m.refresh_max_ttl = 10 * 86400; /* a cap further than the sliding lifetime */
+    ck_assert_int_eq(oidp_mint_refresh_expiry(&m, &is.grant, NOW), NOW + 86400);
+}
+END_TEST
+
 START_TEST(id_token_key_and_claims)
 {
     oidp_issue_t is = user_issue();
@@ -220,6 +242,7 @@ static Suite *mint_suite(void)
     tcase_add_test(tc, access_token_for_a_user);
     tcase_add_test(tc, access_token_for_a_client);
     tcase_add_test(tc, refresh_token);
+    tcase_add_test(tc, refresh_token_scope_and_cap);
     tcase_add_test(tc, id_token_key_and_claims);
     suite_add_tcase(s, tc);
     return s;

@@ -92,6 +92,65 @@ START_TEST(post_logout_exact)
 }
 END_TEST
 
+/* What the admin tool lets be registered (issue 8, 12). */
+START_TEST(registration_check)
+{
+    static const char *const good[] = {
+        "https://app.example.com/cb",
+        "https://app.example.com:8443/cb?tenant=a",
+        "http://127.0.0.1/cb",
+        "http://127.0.0.1:8080/cb",
+        "http://[::1]:8080/cb",
+        "http://localhost:3000/callback",
+        "com.example.app:/oauth2redirect", /* RFC 8252 7.1 */
+        "com.example.app://cb",
+        "myapp:cb",
+    };
+    static const char *const bad[] = {
+        "javascript:alert(1)",
+        "JavaScript:alert(document.cookie)",
+        "data:text/html,<script>alert(1)</script>",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "vbscript:msgbox",
+        "file:///etc/passwd",
+        "https://app.example.com/cb#frag",
+        "https://app.example.com/cb#",
+        "https://app.example.com/c\rb",
+        "https://app.example.com/cb\n",
+        "https://app.example.com/c b",
+        "https://app.example.com/cb\t",
+        "https://app.example.com/\x7f",
+        "https://app.example.com/caf\xc3\xa9",
+        "http://app.example.com/cb", /* http off loopback */
+        "http://10.0.0.1/cb",
+        "http://127.0.0.1.example.com/cb",
+        "https://user:pw@app.example.com/cb",
+        "https://good.example.com@evil.example/cb",
+        "https:///cb",
+        "https:/cb",
+        "https://app.example.com:99999/cb",
+        "/relative/cb",
+        "cb",
+        ":nothing",
+        "1app:/cb",
+        "com.example.app:",
+        "",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        ck_assert_msg(oidp_redirect_uri_check(p, good[i], 0) == NULL, "refused: %s", good[i]);
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(oidp_redirect_uri_check(p, bad[i], 0) != NULL, "accepted: %s", bad[i]);
+    }
+    /* the explicit option lets plain http through, nothing else */
+    ck_assert_ptr_null(oidp_redirect_uri_check(p, "http://app.example.com/cb", 1));
+    ck_assert_ptr_nonnull(oidp_redirect_uri_check(p, "javascript:alert(1)", 1));
+    ck_assert_ptr_nonnull(oidp_redirect_uri_check(p, "http://app.example.com/cb#x", 1));
+}
+END_TEST
+
 START_TEST(build_query_fragment)
 {
     oidp_params_t *ps = oidp_redirect_params_make(p);
@@ -123,6 +182,7 @@ static Suite *redirect_suite(void)
     tcase_add_test(tc, loopback_port_varies_for_public_clients);
     tcase_add_test(tc, post_logout_exact);
     tcase_add_test(tc, build_query_fragment);
+    tcase_add_test(tc, registration_check);
     suite_add_tcase(s, tc);
     return s;
 }

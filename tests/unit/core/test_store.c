@@ -510,9 +510,14 @@ START_TEST(code_once)
     c.expires_at = 1700000060;
     DB_OK(oidp_store_code_insert(p, &db, &c, &err));
     /* another issuer (virtual host) does not know the code, and does not spend it */
-    ck_assert_int_eq(oidp_store_code_redeem(&got, p, &db, "ch1", "https://other.example", &err),
+    ck_assert_int_eq(oidp_store_code_redeem(&got, p, &db, "ch1", "app1", "https://other.example",
+                                            &err),
                      APR_NOTFOUND);
-    DB_OK(oidp_store_code_redeem(&got, p, &db, "ch1", "https://idp.example", &err));
+    /* nor does another client: a stolen code presented by it is not used up (issue 8, 7) */
+    ck_assert_int_eq(oidp_store_code_redeem(&got, p, &db, "ch1", "app2", "https://idp.example",
+                                            &err),
+                     APR_NOTFOUND);
+    DB_OK(oidp_store_code_redeem(&got, p, &db, "ch1", "app1", "https://idp.example", &err));
     ck_assert_int_eq(got->used, 1);
     ck_assert_str_eq(got->issuer, "https://idp.example");
     ck_assert_str_eq(got->grant.client_id, "app1");
@@ -522,13 +527,15 @@ START_TEST(code_once)
     ck_assert_str_eq(got->code_challenge_method, "S256");
     ck_assert_ptr_null(got->grant.claims);
     ck_assert(got->expires_at == 1700000060);
-    DB_OK(oidp_store_code_redeem(&got, p, &db, "ch1", "https://idp.example", &err));
+    DB_OK(oidp_store_code_redeem(&got, p, &db, "ch1", "app1", "https://idp.example", &err));
     ck_assert_int_eq(got->used, 2); /* a replay, for the grant to be revoked */
-    ck_assert_int_eq(oidp_store_code_redeem(&got, p, &db, "nope", "https://idp.example", &err),
+    ck_assert_int_eq(oidp_store_code_redeem(&got, p, &db, "nope", "app1", "https://idp.example",
+                                            &err),
                      APR_NOTFOUND);
     DB_OK(oidp_store_purge(&n, p, &db, 1700000061, &err));
     ck_assert_int_eq(n, 1);
-    ck_assert_int_eq(oidp_store_code_redeem(&got, p, &db, "ch1", "https://idp.example", &err),
+    ck_assert_int_eq(oidp_store_code_redeem(&got, p, &db, "ch1", "app1", "https://idp.example",
+                                            &err),
                      APR_NOTFOUND);
 }
 END_TEST

@@ -222,15 +222,28 @@ START_TEST(public_clients)
 
     ck_assert_int_eq(auth(NULL, "client_id=spa", 1, &c, &desc), OIDP_OK);
     ck_assert_str_eq(c->client_id, "spa");
-    /* where the endpoint does not take public clients */
+    /* where the endpoint does not take public clients: the answer of an
+     * unknown client (issue 8, 11: no client id enumeration) */
     ck_assert_int_eq(auth(NULL, "client_id=spa", 0, &c, &desc), OIDP_ERR_INVALID_CLIENT);
     ck_assert_ptr_null(c);
-    /* a public client presenting a secret */
+    ck_assert_str_eq(desc, "client authentication failed");
+    /* a public client presenting a secret: the same answer as any failure */
     ck_assert_int_eq(auth(NULL, "client_id=spa&client_secret=x", 1, &c, &desc),
                      OIDP_ERR_INVALID_CLIENT);
+    ck_assert_str_eq(desc, "client authentication failed");
     ck_assert_int_eq(auth(basic("spa", "x"), "", 1, &c, &desc), OIDP_ERR_INVALID_CLIENT);
+    ck_assert_str_eq(desc, "client authentication failed");
+    /* ... as an unknown client with a secret */
+    ck_assert_int_eq(auth(basic("ghost", "x"), "", 1, &c, &desc), OIDP_ERR_INVALID_CLIENT);
+    ck_assert_str_eq(desc, "client authentication failed");
+    ck_assert_int_eq(auth(NULL, "client_id=ghost&client_secret=x", 1, &c, &desc),
+                     OIDP_ERR_INVALID_CLIENT);
+    ck_assert_str_eq(desc, "client authentication failed");
     /* an unknown client_id alone */
     ck_assert_int_eq(auth(NULL, "client_id=ghost", 1, &c, &desc), OIDP_ERR_INVALID_CLIENT);
+    ck_assert_str_eq(desc, "client authentication failed");
+    ck_assert_int_eq(auth(NULL, "client_id=ghost", 0, &c, &desc), OIDP_ERR_INVALID_CLIENT);
+    ck_assert_str_eq(desc, "client authentication failed");
 }
 END_TEST
 

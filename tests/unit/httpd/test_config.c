@@ -56,6 +56,8 @@ START_TEST(create_is_unset_and_getters_default)
     ck_assert_int_eq(c->access_token_ttl, OIDP_UNSET);
     ck_assert_int_eq(c->id_token_ttl, OIDP_UNSET);
     ck_assert_int_eq(c->refresh_token_ttl, OIDP_UNSET);
+    ck_assert_int_eq(c->refresh_token_max_ttl, OIDP_UNSET);
+    ck_assert_int_eq(c->bearer_in_query, OIDP_UNSET);
     ck_assert_int_eq(c->code_ttl, OIDP_UNSET);
     ck_assert_int_eq(c->session_ttl, OIDP_UNSET);
     ck_assert_int_eq(c->allow_plain_pkce, OIDP_UNSET);
@@ -64,6 +66,8 @@ START_TEST(create_is_unset_and_getters_default)
     ck_assert_int_eq(oidp_cfg_access_token_ttl(c), OIDP_DEFAULT_ACCESS_TOKEN_TTL);
     ck_assert_int_eq(oidp_cfg_id_token_ttl(c), OIDP_DEFAULT_ID_TOKEN_TTL);
     ck_assert_int_eq(oidp_cfg_refresh_token_ttl(c), OIDP_DEFAULT_REFRESH_TOKEN_TTL);
+    ck_assert_int_eq(oidp_cfg_refresh_token_max_ttl(c), 90 * 86400);
+    ck_assert_int_eq(oidp_cfg_bearer_in_query(c), 1); /* Casdoor's clients keep ?accessToken= */
     ck_assert_int_eq(oidp_cfg_code_ttl(c), OIDP_DEFAULT_CODE_TTL);
     ck_assert_int_eq(oidp_cfg_session_ttl(c), OIDP_DEFAULT_SESSION_TTL);
     ck_assert_int_eq(oidp_cfg_allow_plain_pkce(c), 0);
@@ -123,6 +127,8 @@ START_TEST(merge_field_by_field)
     base->access_token_ttl = 100;
     base->id_token_ttl = 200;
     base->refresh_token_ttl = 300;
+    base->refresh_token_max_ttl = 3000;
+    base->bearer_in_query = 1;
     base->code_ttl = 40;
     base->session_ttl = 500;
     base->allow_plain_pkce = 1;
@@ -135,6 +141,7 @@ START_TEST(merge_field_by_field)
     add->issuer = "https://vhost.example";
     add->id_token_ttl = 222;
     add->code_ttl = 44;
+    add->bearer_in_query = 0;  /* Off in the vhost beats Casdoor in the main server */
     add->allow_plain_pkce = 0; /* Off in the vhost beats On in the main server */
     add->max_body = 4096;
     add->endpoint[OIDP_EP_JWKS] = "/vhost/jwks";
@@ -145,6 +152,8 @@ START_TEST(merge_field_by_field)
     ck_assert_int_eq(m->access_token_ttl, 100);
     ck_assert_int_eq(m->id_token_ttl, 222);
     ck_assert_int_eq(m->refresh_token_ttl, 300);
+    ck_assert_int_eq(oidp_cfg_refresh_token_max_ttl(m), 3000);
+    ck_assert_int_eq(oidp_cfg_bearer_in_query(m), 0);
     ck_assert_int_eq(m->code_ttl, 44);
     ck_assert_int_eq(m->session_ttl, 500);
     ck_assert_int_eq(oidp_cfg_allow_plain_pkce(m), 0);
