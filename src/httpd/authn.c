@@ -8,6 +8,7 @@
 #include <http_log.h>
 
 #include "oidc_idp.h"
+#include "oidp_audit.h"
 #include "oidp_authn.h"
 #include "oidp_dbd.h"
 
@@ -41,8 +42,14 @@ oidp_err_t oidp_authn_password(const oidp_user_t **user, request_rec *r, oidp_db
                       !u            ? "unknown user"
                       : u->disabled ? "disabled"
                                     : "wrong password");
+        oidp_audit(r, "signin", "outcome", "failure", "reason",
+                   !u            ? "unknown_user"
+                   : u->disabled ? "disabled"
+                                 : "wrong_password",
+                   "sub", u ? u->id : NULL, "username", u ? u->username : NULL, NULL);
         return OIDP_ERR_ACCESS_DENIED;
     }
+    oidp_audit(r, "signin", "outcome", "success", "sub", u->id, "username", u->username, NULL);
     *user = u;
     return OIDP_OK;
 }
