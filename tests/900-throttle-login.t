@@ -145,7 +145,7 @@ is_deeply([map { shape($_->[1]) } @{ $run{known} }[0 .. 6]], [map { shape($_->[1
     $r = attempt($who, $alice, $PW);
     is($r->[3], 'login', 'the right password from the guessing address: refused (the login page again)');
     like($r->[1], qr/^Too many attempts\. Try again in \d+ seconds?\.$/, '... saying how long to wait');
-    my $t0 = time;
+    $t0 = time;
     $r = attempt(at($C), $alice, $PW);
     my $dt = time - $t0;
     is($r->[3], 'redirect', 'the right password from a clean address: signed in at once, while the account is under attack');
