@@ -22,6 +22,7 @@
 #include <http_request.h>
 
 #include "oidc_idp.h"
+#include "oidp_audit.h"
 #include "oidp_config.h"
 #include "oidp_endpoints.h"
 #include "oidp_error.h"
@@ -112,8 +113,10 @@ static int oidp_handler(request_rec *r)
 
 static int oidp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
+    int rv = oidp_startup_post_config(pconf, ptemp, s);
+
     (void)plog;
-    return oidp_startup_post_config(pconf, ptemp, s);
+    return rv == OK ? oidp_audit_open(pconf, s) : rv;
 }
 
 /* apachectl configtest: post_config does not run, so the checks that need
@@ -179,6 +182,18 @@ static const command_rec oidp_cmds[] = {
     AP_INIT_TAKE1("OIDCIdPBearerInQuery", oidp_cmd_bearer_in_query, NULL, RSRC_CONF,
                   "Bearer tokens in the query string: Casdoor (for Casdoor-dialect clients' "
                   "tokens) or Off; default Casdoor"),
+    AP_INIT_FLAG("OIDCIdPThrottle", oidp_cmd_throttle, NULL, RSRC_CONF,
+                 "Slow down password and client secret guessing; default On"),
+    AP_INIT_TAKE1("OIDCIdPThrottleFreeAttempts", oidp_cmd_throttle_number, OIDP_THROTTLE_FREE,
+                  RSRC_CONF, "Failures per account, client or address before delays; default 5"),
+    AP_INIT_TAKE1("OIDCIdPThrottleMaxDelay", oidp_cmd_throttle_number, OIDP_THROTTLE_MAX_DELAY,
+                  RSRC_CONF, "The longest wait after a failure (doubling from 1 s); default 5m"),
+    AP_INIT_TAKE1("OIDCIdPThrottleWindow", oidp_cmd_throttle_number, OIDP_THROTTLE_WINDOW,
+                  RSRC_CONF, "Failures are forgotten this long after the last; default 15m"),
+    AP_INIT_ITERATE("OIDCIdPThrottleExempt", oidp_cmd_throttle_exempt, NULL, RSRC_CONF,
+                    "Client addresses or networks (addr/bits) never throttled; default none"),
+    AP_INIT_TAKE1("OIDCIdPAuditLog", oidp_cmd_audit_log, NULL, RSRC_CONF,
+                  "Security events as JSON lines: a file, \"|program\" or off; default off"),
     {NULL},
 };
 

@@ -1,5 +1,5 @@
 -- mod_oidc_idp schema for SQLite (DBDriver sqlite3).
--- Created by `oidc-idp-admin init`; schema version 2 (OIDP_SCHEMA_VERSION in
+-- Created by `oidc-idp-admin init`; schema version 4 (OIDP_SCHEMA_VERSION in
 -- include/core/oidp_schema.h). A change to this file is a new version: bump
 -- schema_version below and OIDP_SCHEMA_VERSION, and add
 -- conf/migrations/NNNN.<driver>.sql taking the previous version to it
@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS oidp_meta (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-INSERT OR IGNORE INTO oidp_meta (name, value) VALUES ('schema_version', '3');
+INSERT OR IGNORE INTO oidp_meta (name, value) VALUES ('schema_version', '4');
 
 CREATE TABLE IF NOT EXISTS oidp_client (
     client_id     TEXT PRIMARY KEY,
@@ -129,3 +129,14 @@ CREATE TABLE IF NOT EXISTS oidp_consent (
     granted_at INTEGER NOT NULL,
     PRIMARY KEY (user_id, client_id)
 );
+
+-- Failed sign-ins and client authentications (src/core/throttle.c): one row
+-- per key, a kind and a SHA-256 digest of the account, client_id or client
+-- address (never the value as typed). Shared by every node of a deployment.
+CREATE TABLE IF NOT EXISTS oidp_throttle (
+    tkey     TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,         -- failures since the counter was last clear
+    last_at  INTEGER NOT NULL          -- time of the last failure
+);
+-- purge
+CREATE INDEX IF NOT EXISTS oidp_throttle_last ON oidp_throttle (last_at);

@@ -173,6 +173,10 @@ suite() {
     check "$d: every row is as it was (but the version)" same "$w/expected" "$w/after"
     check "$d: migrate says it added auth_method_pinned (version 3)" \
         has "$w/out" "3: oidp_client.auth_method_pinned"
+    check "$d: migrate says it added oidp_throttle (version 4)" \
+        has "$w/out" "4: oidp_throttle"
+    n=$("sql_$d" "$db" "SELECT count(*) FROM oidp_throttle")
+    check "$d: ... which starts empty ($n rows)" [ "$n" = 0 ]
     n=$("sql_$d" "$db" "SELECT count(*) FROM oidp_client WHERE auth_method_pinned = 0")
     m=$("sql_$d" "$db" "SELECT count(*) FROM oidp_client")
     check "$d: ... and no migrated client is pinned ($n of $m)" [ "$n" = "$m" -a "${m:-0}" -gt 0 ]
@@ -185,6 +189,7 @@ suite() {
         same "$w/shape.new" "$w/shape.migrated"
     check "$d: ... which has version 2's index" has "$w/shape.migrated" "oidp_grant_revoked_at"
     check "$d: ... and version 3's column" has "$w/shape.migrated" "auth_method_pinned"
+    check "$d: ... and version 4's table and index" has "$w/shape.migrated" "oidp_throttle_last"
 
     admin "$w/out" "$w/err" --db "$spec" migrate
     rc=$?

@@ -33,6 +33,9 @@ typedef enum {
     OIDP_STMT_SESSION_END,
     OIDP_STMT_CONSENT_GET,
     OIDP_STMT_CONSENT_PUT,
+    OIDP_STMT_THROTTLE_GET,
+    OIDP_STMT_THROTTLE_FAIL,
+    OIDP_STMT_THROTTLE_CLEAR,
     /* statements below are used by the admin tool only and are not
      * prepared by httpd */
     OIDP_STMT__HTTPD_COUNT,
@@ -56,6 +59,7 @@ typedef enum {
     OIDP_STMT_CODE_PURGE,
     OIDP_STMT_SESSION_PURGE,
     OIDP_STMT_GRANT_PURGE,
+    OIDP_STMT_THROTTLE_PURGE,
     OIDP_STMT__COUNT
 } oidp_stmt_e;
 
@@ -253,8 +257,30 @@ apr_status_t oidp_store_consent_get(const char **scope, apr_pool_t *p, oidp_db_t
 apr_status_t oidp_store_consent_put(apr_pool_t *p, oidp_db_t *db, const char *user_id,
                                     const char *client_id, const char *scope, const char **err);
 
-/* Deletes tokens, codes and sessions expired before `before`; *n is the
- * number of rows removed. */
+/* A throttle counter (oidp_throttle): failures of one key and the time of
+ * the last; both 0 for a key without a row. */
+typedef struct oidp_throttle_count_t {
+    apr_int64_t failures;
+    apr_int64_t last_at;
+} oidp_throttle_count_t;
+
+/* The counters of two keys in one round trip (key2 may equal key1). */
+apr_status_t oidp_store_throttle_get(oidp_throttle_count_t *c1, oidp_throttle_count_t *c2,
+                                     apr_pool_t *p, oidp_db_t *db, const char *key1,
+                                     const char *key2, const char **err);
+/* Counts a failure of key at now, atomically (one statement): the counter
+ * starts again at 1 when its last failure is older than forget_before.
+ * *c is the counter after the failure. */
+apr_status_t oidp_store_throttle_fail(oidp_throttle_count_t *c, apr_pool_t *p, oidp_db_t *db,
+                                      const char *key, apr_int64_t now, apr_int64_t forget_before,
+                                      const char **err);
+/* Clears the counter of key. */
+apr_status_t oidp_store_throttle_clear(apr_pool_t *p, oidp_db_t *db, const char *key,
+                                       const char **err);
+
+/* Deletes tokens, codes and sessions expired before `before`, and throttle
+ * counters idle for a day (longer than OIDCIdPThrottleWindow allows); *n is
+ * the number of rows removed. */
 apr_status_t oidp_store_purge(int *n, apr_pool_t *p, oidp_db_t *db, apr_int64_t before,
                               const char **err);
 

@@ -11,6 +11,7 @@
 #include "oidp_jose.h"
 #include "oidp_metadata.h"
 #include "oidp_mint.h"
+#include "oidp_throttle.h"
 #include "oidp_tpl.h"
 
 #define OIDP_UNSET -1
@@ -46,6 +47,13 @@ typedef struct oidp_cfg_t {
     const char *access_token_audience;    /* OIDCIdPAccessTokenAudience */
     const char *endpoint[OIDP_EP__COUNT]; /* OIDCIdPEndpoint name path */
     apr_off_t max_body;                   /* OIDCIdPMaxRequestBody */
+    int throttle;                         /* OIDCIdPThrottle */
+    int throttle_free;                    /* OIDCIdPThrottleFreeAttempts */
+    int throttle_max_delay;               /* OIDCIdPThrottleMaxDelay */
+    int throttle_window;                  /* OIDCIdPThrottleWindow */
+    apr_array_header_t *throttle_exempt;  /* OIDCIdPThrottleExempt: apr_ipsubnet_t * */
+    const char *audit_log;                /* OIDCIdPAuditLog: a file, "|program" or "off" */
+    struct apr_file_t *audit_fd;          /* not merged: opened at post_config */
     oidp_runtime_t *rt;                   /* not merged: set at post_config */
 } oidp_cfg_t;
 
@@ -58,6 +66,9 @@ typedef struct oidp_cfg_t {
 #define OIDP_DEFAULT_SESSION_TTL 86400
 #define OIDP_DEFAULT_MAX_BODY 65536
 #define OIDP_MAX_TTL 31536000
+#define OIDP_DEFAULT_THROTTLE_FREE 5
+#define OIDP_DEFAULT_THROTTLE_MAX_DELAY 300
+#define OIDP_DEFAULT_THROTTLE_WINDOW 900
 
 void *oidp_cfg_server_create(apr_pool_t *p, server_rec *s);
 void *oidp_cfg_server_merge(apr_pool_t *p, void *base, void *add);
@@ -71,6 +82,15 @@ const char *oidp_cmd_max_body(cmd_parms *cmd, void *dcfg, const char *arg);
 const char *oidp_cmd_login_template(cmd_parms *cmd, void *dcfg, const char *arg);
 const char *oidp_cmd_plain_pkce(cmd_parms *cmd, void *dcfg, int on);
 const char *oidp_cmd_bearer_in_query(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *oidp_cmd_throttle(cmd_parms *cmd, void *dcfg, int on);
+const char *oidp_cmd_throttle_number(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *oidp_cmd_throttle_exempt(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *oidp_cmd_audit_log(cmd_parms *cmd, void *dcfg, const char *arg);
+
+/* cmd->info values of oidp_cmd_throttle_number */
+#define OIDP_THROTTLE_FREE ((void *)1)
+#define OIDP_THROTTLE_MAX_DELAY ((void *)2)
+#define OIDP_THROTTLE_WINDOW ((void *)3)
 
 /* cmd->info values of oidp_cmd_lifetime */
 #define OIDP_TTL_ACCESS_TOKEN ((void *)1)
@@ -93,6 +113,11 @@ apr_off_t oidp_cfg_max_body(const oidp_cfg_t *c);
 /* May a bearer token come in the query string (?access_token=, Casdoor's
  * ?accessToken=)? 1 for Casdoor-dialect clients' tokens (the default), 0 for none. */
 int oidp_cfg_bearer_in_query(const oidp_cfg_t *c);
+/* Whether guessing is throttled here (default On), and the policy. */
+int oidp_cfg_throttle(const oidp_cfg_t *c);
+oidp_throttle_policy_t oidp_cfg_throttle_policy(const oidp_cfg_t *c);
+/* The audit log's target, NULL when off (the default). */
+const char *oidp_cfg_audit_log(const oidp_cfg_t *c);
 
 /* Validates an issuer identifier (OIDC Discovery 3, RFC 8414 2): https URL
  * with a host and no query or fragment; http is accepted only for a loopback

@@ -34,6 +34,7 @@ typedef enum {
     OIDP_ERR_NOT_FOUND,
     OIDP_ERR_SERVER_ERROR,
     OIDP_ERR_TEMPORARILY_UNAVAILABLE,
+    OIDP_ERR_TOO_MANY_ATTEMPTS, /* throttled: 429 with Retry-After */
     OIDP_ERR__COUNT
 } oidp_err_t;
 
@@ -51,8 +52,12 @@ const oidp_err_info_t *oidp_error_info(oidp_err_t e);
  * RFC does not allow in a description are dropped. Pure. */
 char *oidp_error_body(apr_pool_t *p, oidp_err_t e, const char *desc, apr_size_t *len);
 
+/* The note of r->notes that holds the seconds of Retry-After on a 429. */
+#define OIDP_NOTE_RETRY_AFTER "oidp-retry-after"
+
 /* JSON error with the table's status, Cache-Control: no-store, Pragma:
- * no-cache, WWW-Authenticate: Basic on 401 and Allow on 405 (r->allowed).
+ * no-cache, WWW-Authenticate: Basic on 401, Allow on 405 (r->allowed) and
+ * Retry-After on 429 (OIDP_NOTE_RETRY_AFTER).
  * Returns OK (the response is written) for the handler to return. */
 int oidp_error_json(request_rec *r, oidp_err_t e, const char *desc);
 

@@ -105,6 +105,17 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
          "INSERT INTO oidp_consent (user_id, client_id, scope, granted_at) VALUES (%s, %s, %s, %lld) "
          "ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, "
          "granted_at = excluded.granted_at"},
+    [OIDP_STMT_THROTTLE_GET] =
+        {OIDP_STMT_THROTTLE_GET, "oidp_throttle_get",
+         "SELECT tkey, failures, last_at FROM oidp_throttle WHERE tkey IN (%s, %s)"},
+    [OIDP_STMT_THROTTLE_FAIL] =
+        {OIDP_STMT_THROTTLE_FAIL, "oidp_throttle_fail",
+         "INSERT INTO oidp_throttle (tkey, failures, last_at) VALUES (%s, 1, %lld) "
+         "ON CONFLICT (tkey) DO UPDATE SET failures = CASE WHEN oidp_throttle.last_at < %lld "
+         "THEN 1 ELSE oidp_throttle.failures + 1 END, last_at = excluded.last_at "
+         "RETURNING failures, last_at"},
+    [OIDP_STMT_THROTTLE_CLEAR] = {OIDP_STMT_THROTTLE_CLEAR, "oidp_throttle_clear",
+                                  "DELETE FROM oidp_throttle WHERE tkey = %s"},
 
     [OIDP_STMT_CLIENT_LIST] = {OIDP_STMT_CLIENT_LIST, "oidp_client_list",
                                "SELECT " CLIENT_COLS CLIENT_FROM
@@ -165,6 +176,8 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
                                  "DELETE FROM oidp_session WHERE expires_at < %lld"},
     [OIDP_STMT_GRANT_PURGE] = {OIDP_STMT_GRANT_PURGE, "oidp_grant_purge",
                                "DELETE FROM oidp_grant_revoked WHERE revoked_at < %lld"},
+    [OIDP_STMT_THROTTLE_PURGE] = {OIDP_STMT_THROTTLE_PURGE, "oidp_throttle_purge",
+                                  "DELETE FROM oidp_throttle WHERE last_at < %lld"},
 };
 /* clang-format on */
 
@@ -805,23 +818,99 @@ apr_status_t oidp_store_purge(int *n, apr_pool_t *p, oidp_db_t *db, apr_int64_t 
                               const char **err)
 {
     static const oidp_stmt_e purge[] = {OIDP_STMT_TOKEN_PURGE, OIDP_STMT_CODE_PURGE,
-                                        OIDP_STMT_SESSION_PURGE, OIDP_STMT_GRANT_PURGE};
+                                        OIDP_STMT_SESSION_PURGE, OIDP_STMT_GRANT_PURGE,
+                                        OIDP_STMT_THROTTLE_PURGE};
     /* a revoked grant is remembered longer than any of its tokens can live */
     const char *args[1] = {i64s(p, before)};
     const char *grant_args[1] = {i64s(p, before - 400 * 86400)};
+    /* a throttle counter is forgotten after OIDCIdPThrottleWindow (at most a day) */
+    const char *throttle_args[1] = {i64s(p, before - 86400)};
     size_t i;
 
     *n = 0;
     for (i = 0; i < sizeof(purge) / sizeof(purge[0]); i++) {
         int k = 0;
         apr_status_t rv = run_query(&k, p, db, purge[i], 1,
-                                    purge[i] == OIDP_STMT_GRANT_PURGE ? grant_args : args, err);
+                                    purge[i] == OIDP_STMT_GRANT_PURGE      ? grant_args
+                                    : purge[i] == OIDP_STMT_THROTTLE_PURGE ? throttle_args
+                                                                           : args,
+                                    err);
         if (rv != APR_SUCCESS) {
             return rv;
         }
         *n += k;
     }
     return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* throttle counters */
+
+apr_status_t oidp_store_throttle_get(oidp_throttle_count_t *c1, oidp_throttle_count_t *c2,
+                                     apr_pool_t *p, oidp_db_t *db, const char *key1,
+                                     const char *key2, const char **err)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[2] = {key1, key2};
+    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_THROTTLE_GET, 2, args, err);
+
+    memset(c1, 0, sizeof(*c1));
+    memset(c2, 0, sizeof(*c2));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        const char *k = raw(db, row, 0);
+        oidp_throttle_count_t v;
+
+        v.failures = col_int(db, row, 1);
+        v.last_at = col_int(db, row, 2);
+        if (k && strcmp(k, key1) == 0) {
+            *c1 = v;
+        }
+        if (k && strcmp(k, key2) == 0) {
+            *c2 = v;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static void *throttle_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
+{
+    oidp_throttle_count_t *c = apr_palloc(p, sizeof(*c));
+
+    c->failures = col_int(db, row, 0);
+    c->last_at = col_int(db, row, 1);
+    return c;
+}
+
+apr_status_t oidp_store_throttle_fail(oidp_throttle_count_t *c, apr_pool_t *p, oidp_db_t *db,
+                                      const char *key, apr_int64_t now, apr_int64_t forget_before,
+                                      const char **err)
+{
+    const char *args[3] = {key, i64s(p, now), i64s(p, forget_before)};
+    oidp_throttle_count_t *out = NULL;
+    apr_status_t rv = select_one((void **)&out, p, db, OIDP_STMT_THROTTLE_FAIL, 3, args,
+                                 throttle_row, err);
+
+    if (rv == APR_NOTFOUND) {
+        /* an upsert returns its row: none means the statement failed */
+        *err = "oidp_throttle_fail: no row returned";
+        return APR_EGENERAL;
+    }
+    if (rv == APR_SUCCESS) {
+        *c = *out;
+    }
+    return rv;
+}
+
+apr_status_t oidp_store_throttle_clear(apr_pool_t *p, oidp_db_t *db, const char *key,
+                                       const char **err)
+{
+    const char *args[1] = {key};
+
+    return run_query(NULL, p, db, OIDP_STMT_THROTTLE_CLEAR, 1, args, err);
 }
 
 /* ------------------------------------------------------------------ */

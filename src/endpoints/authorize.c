@@ -23,6 +23,7 @@
 #include <http_protocol.h>
 
 #include "oidc_idp.h"
+#include "oidp_audit.h"
 #include "oidp_authn.h"
 #include "oidp_authorize.h"
 #include "oidp_claims.h"
@@ -34,6 +35,7 @@
 #include "oidp_pkce.h"
 #include "oidp_redirect.h"
 #include "oidp_session.h"
+#include "oidp_throttling.h"
 #include "oidp_dbd.h"
 #include "oidp_util.h"
 #include "oidp_scope.h"
@@ -95,6 +97,8 @@ static oidp_err_t issue_code(oidp_authz_t *a)
         OIDP_STORE_ERROR(r, OIDP_LOGNO(00025), "code insert", err);
         return client_error(a, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the code store is unavailable");
     }
+    oidp_audit(r, "code_issued", "client_id", a->client->client_id, "sub", code.grant.user_id,
+               "grant", code.grant.grant_id, "scope", code.grant.scope, NULL);
     a->show = OIDP_AZ_SHOW_CODE;
     a->response = oidp_redirect_params_make(r->pool);
     oidp_redirect_params_add(a->response, "code", value);
@@ -158,6 +162,8 @@ static oidp_err_t remember_consent(oidp_authz_t *a, const char *before, apr_arra
         return client_error(a, OIDP_ERR_TEMPORARILY_UNAVAILABLE,
                             "the consent store is unavailable");
     }
+    oidp_audit(a->r, "consent", "outcome", "given", "client_id", a->client->client_id, "sub",
+               a->b->login->user_id, "scope", oidp_scope_join(a->r->pool, wanted), NULL);
     return OIDP_OK;
 }
 
@@ -189,6 +195,8 @@ static oidp_err_t answer_form(oidp_authz_t *a)
     const char *action = r->method_number == M_POST ? oidp_param(a->params, "oidp_action") : NULL;
     const char *desc = NULL;
     const oidp_user_t *u = NULL;
+    oidp_throttle_t *th = NULL;
+    apr_int64_t wait = 0;
     oidp_err_t e;
 
     if (action && !oidp_session_csrf_ok(a->b, oidp_param(a->params, "oidp_csrf"))) {
@@ -204,6 +212,9 @@ static oidp_err_t answer_form(oidp_authz_t *a)
         return OIDP_OK;
     }
     if (strcmp(action, "cancel") == 0 || strcmp(action, "deny") == 0) {
+        oidp_audit(r, *action == 'c' ? "signin" : "consent", "outcome",
+                   *action == 'c' ? "cancelled" : "denied", "client_id", a->client->client_id,
+                   "sub", a->b->login ? a->b->login->user_id : NULL, NULL);
         return client_error(a, OIDP_ERR_ACCESS_DENIED,
                             *action == 'c' ? "the user cancelled the sign-in"
                                            : "the user denied access");
@@ -215,8 +226,18 @@ static oidp_err_t answer_form(oidp_authz_t *a)
     if (strcmp(action, "login") != 0) {
         return OIDP_OK;
     }
-    e = oidp_authn_password(&u, r, a->db, oidp_param(a->params, "username"),
-                            oidp_param(a->params, "password"));
+    e = oidp_throttle_check(&th, r, a->db, OIDP_THROTTLE_LOGIN, oidp_param(a->params, "username"),
+                            &wait);
+    if (e == OIDP_OK) {
+        e = oidp_throttle_done(th, r, a->db,
+                               oidp_authn_password(&u, r, a->db, oidp_param(a->params, "username"),
+                                                   oidp_param(a->params, "password")),
+                               &wait);
+    }
+    if (e == OIDP_ERR_TOO_MANY_ATTEMPTS || (e == OIDP_ERR_ACCESS_DENIED && wait > 0)) {
+        return show_login(a, oidp_throttle_message(r->pool, wait),
+                          oidp_param(a->params, "username"));
+    }
     if (e == OIDP_ERR_ACCESS_DENIED) {
         return show_login(a, "Incorrect username or password.", oidp_param(a->params, "username"));
     }

@@ -11,6 +11,7 @@
 #include <http_log.h>
 
 #include "oidc_idp.h"
+#include "oidp_audit.h"
 #include "oidp_claims.h"
 #include "oidp_dbd.h"
 #include "oidp_error.h"
@@ -41,11 +42,15 @@ static oidp_err_t replay(oidp_token_req_t *t, const char *grant_id, const char *
                   OIDP_LOGNO(00017) "%s used again (replayed, or used after revocation) by "
                                     "client '%s': revoking its grant",
                   what, ap_escape_logitem(t->r->pool, t->client->client_id));
+    oidp_audit(t->r, strcmp(what, "code") == 0 ? "code_replayed" : "refresh_replayed", "client_id",
+               t->client->client_id, "grant", grant_id, NULL);
     if (grant_id
         && oidp_store_token_revoke_grant(t->r->pool, t->db, grant_id, &err) != APR_SUCCESS) {
         OIDP_STORE_ERROR(t->r, OIDP_LOGNO(00018), "revoking a replayed grant", err);
         return unavailable(t);
     }
+    oidp_audit(t->r, "grant_revoked", "reason", "replay", "client_id", t->client->client_id,
+               "grant", grant_id, NULL);
     return fail(t, OIDP_ERR_INVALID_GRANT,
                 strcmp(what, "code") == 0 ? "the code was already used"
                                           : "the refresh token was already used or revoked");
@@ -119,6 +124,8 @@ oidp_err_t oidp_grant_authorization_code(oidp_token_req_t *t, oidp_issue_t *is)
         /* no challenge was sent: a verifier now is a downgrade attempt */
         return fail(t, OIDP_ERR_INVALID_GRANT, "code_verifier without a code_challenge");
     }
+    oidp_audit(t->r, "code_redeemed", "client_id", t->client->client_id, "sub", k->grant.user_id,
+               "grant", k->grant.grant_id, NULL);
     is->grant = k->grant;
     is->nonce = k->nonce;
     is->id_token = 1;

@@ -12,6 +12,7 @@
 #include <httpd.h>
 #include <http_protocol.h>
 
+#include "oidp_audit.h"
 #include "oidp_endpoints.h"
 #include "oidp_form.h"
 #include "oidp_http.h"
@@ -161,6 +162,9 @@ int oidp_logout_handle(request_rec *r, const oidp_cfg_t *c)
         && !(action && strcmp(action, "logout") == 0
              && oidp_session_csrf_ok(b, oidp_param(params, "oidp_csrf")))) {
         return confirm(r, c, b, params);
+    }
+    if (b->login) {
+        oidp_audit(r, "logout", "sub", b->login->user_id, "client_id", client_id, NULL);
     }
     if (oidp_session_logout(r, db, b) != OIDP_OK) {
         return oidp_error_page(r, c, OIDP_ERR_TEMPORARILY_UNAVAILABLE, SIGN_OUT_FAILED,

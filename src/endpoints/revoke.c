@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "oidc_idp.h"
+#include "oidp_audit.h"
 #include "oidp_client_auth.h"
 #include "oidp_endpoints.h"
 #include "oidp_form.h"
@@ -39,5 +40,7 @@ int oidp_revoke_handle(request_rec *r, const oidp_cfg_t *c)
         OIDP_STORE_ERROR(r, OIDP_LOGNO(00029), "token revocation", err);
         return oidp_error_json(r, OIDP_ERR_TEMPORARILY_UNAVAILABLE, "the store is unavailable");
     }
+    oidp_audit(r, "token_revoked", "client_id", client->client_id, "kind", t ? t->kind : "unknown",
+               "sub", t ? t->grant.user_id : NULL, "grant", t ? t->grant.grant_id : NULL, NULL);
     return oidp_http_send_json(r, HTTP_OK, "{}", 2, 1, 0);
 }

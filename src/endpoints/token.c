@@ -11,6 +11,7 @@
 #include <http_log.h>
 
 #include "oidc_idp.h"
+#include "oidp_audit.h"
 #include "oidp_claims.h"
 #include "oidp_client_auth.h"
 #include "oidp_dbd.h"
@@ -200,6 +201,11 @@ static int token(request_rec *r, const oidp_cfg_t *c, const char *default_grant)
     }
     if (e == OIDP_OK) {
         e = issue(&t, &is, &out);
+    }
+    if (e == OIDP_OK) {
+        oidp_audit(r, grant == 1 ? "token_refreshed" : "token_issued", "grant_type",
+                   grants[grant].name, "client_id", is.client->client_id, "sub", is.grant.user_id,
+                   "grant", is.grant.grant_id, "scope", out.scope, NULL);
     }
     return e == OIDP_OK ? respond(r, c, &out) : oidp_error_json(r, e, t.desc);
 }

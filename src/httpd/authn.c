@@ -8,6 +8,7 @@
 #include <http_log.h>
 
 #include "oidc_idp.h"
+#include "oidp_audit.h"
 #include "oidp_authn.h"
 #include "oidp_dbd.h"
 
@@ -40,6 +41,7 @@ oidp_err_t oidp_authn_password(const oidp_user_t **user, request_rec *r, oidp_db
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       OIDP_LOGNO(00151) "sign-in failed for an unknown user (the name typed is not "
                                         "logged)");
+        oidp_audit(r, "signin", "outcome", "failure", "reason", "unknown_user", NULL);
         return OIDP_ERR_ACCESS_DENIED;
     }
     if (!u->password_hash || !ok || u->disabled) {
@@ -47,8 +49,12 @@ oidp_err_t oidp_authn_password(const oidp_user_t **user, request_rec *r, oidp_db
                       OIDP_LOGNO(00014) "sign-in failed for user '%s' (%s)",
                       ap_escape_logitem(r->pool, username),
                       u->disabled ? "disabled" : "wrong password");
+        oidp_audit(r, "signin", "outcome", "failure", "reason",
+                   u->disabled ? "disabled" : "wrong_password", "sub", u->id, "username",
+                   u->username, NULL);
         return OIDP_ERR_ACCESS_DENIED;
     }
+    oidp_audit(r, "signin", "outcome", "success", "sub", u->id, "username", u->username, NULL);
     *user = u;
     return OIDP_OK;
 }

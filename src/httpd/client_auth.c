@@ -9,11 +9,13 @@
 #include <httpd.h>
 
 #include "oidc_idp.h"
+#include "oidp_audit.h"
 #include "oidp_client_auth.h"
 #include "oidp_config.h"
 #include "oidp_form.h"
 #include "oidp_http.h"
 #include "oidp_dbd.h"
+#include "oidp_throttling.h"
 #include "oidp_util.h"
 
 int oidp_client_auth_secret_ok(apr_pool_t *p, const oidp_client_t *c, const char *secret)
@@ -48,6 +50,8 @@ oidp_err_t oidp_client_auth(const oidp_client_t **client, request_rec *r, oidp_d
     const char *psecret = oidp_param(params, "client_secret");
     const char *id, *secret, *method, *err = NULL;
     oidp_client_t *c = NULL;
+    oidp_throttle_t *th = NULL;
+    apr_int64_t wait = 0;
     apr_status_t rv = oidp_http_basic(&bid, &bsecret, r);
 
     *client = NULL;
@@ -92,8 +96,19 @@ oidp_err_t oidp_client_auth(const oidp_client_t **client, request_rec *r, oidp_d
     /* a public client that sends a secret, or where public clients are not
      * taken, gets the answer of an unknown client or a wrong secret: nothing
      * tells which client ids exist (the secret is hashed in every case) */
+    if (oidp_throttle_check(&th, r, db, OIDP_THROTTLE_CLIENT, id, &wait) != OIDP_OK) {
+        *desc = wait ? "too many failed attempts: try again later" : "the store is unavailable";
+        return wait ? OIDP_ERR_TOO_MANY_ATTEMPTS : OIDP_ERR_TEMPORARILY_UNAVAILABLE;
+    }
     if (!oidp_client_auth_secret_ok(r->pool, c, secret)) {
         *desc = "client authentication failed";
+        oidp_audit(r, "client_auth_failed", "reason", c ? "wrong_secret" : "unknown_client",
+                   "client_id", c ? c->client_id : NULL, NULL);
+        if (oidp_throttle_done(th, r, db, OIDP_ERR_INVALID_CLIENT, NULL)
+            != OIDP_ERR_INVALID_CLIENT) {
+            *desc = "the store is unavailable";
+            return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
+        }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       OIDP_LOGNO(00005) "client authentication failed for client_id '%s' (%s)",
                       ap_escape_logitem(r->pool, id),
@@ -107,6 +122,10 @@ oidp_err_t oidp_client_auth(const oidp_client_t **client, request_rec *r, oidp_d
     if (!oidp_client_auth_method_ok(c, method)) {
         *desc = "this client must authenticate with its registered method";
         return OIDP_ERR_INVALID_CLIENT;
+    }
+    if (oidp_throttle_done(th, r, db, OIDP_OK, NULL) != OIDP_OK) {
+        *desc = "the store is unavailable";
+        return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
     }
     *client = c;
     return OIDP_OK;

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include <apr_network_io.h>
 #include <apr_strings.h>
 #include <apr_uri.h>
 #include <httpd.h>
@@ -45,6 +46,10 @@ void *oidp_cfg_server_create(apr_pool_t *p, server_rec *s)
     c->allow_plain_pkce = OIDP_UNSET;
     c->max_body = OIDP_UNSET;
     c->bearer_in_query = OIDP_UNSET;
+    c->throttle = OIDP_UNSET;
+    c->throttle_free = OIDP_UNSET;
+    c->throttle_max_delay = OIDP_UNSET;
+    c->throttle_window = OIDP_UNSET;
     return c;
 }
 
@@ -74,7 +79,14 @@ void *oidp_cfg_server_merge(apr_pool_t *p, void *basev, void *addv)
     }
     c->max_body = MERGE_INT(max_body);
     c->bearer_in_query = MERGE_INT(bearer_in_query);
-    c->rt = NULL; /* built per server at post_config */
+    c->throttle = MERGE_INT(throttle);
+    c->throttle_free = MERGE_INT(throttle_free);
+    c->throttle_max_delay = MERGE_INT(throttle_max_delay);
+    c->throttle_window = MERGE_INT(throttle_window);
+    c->throttle_exempt = MERGE_PTR(throttle_exempt);
+    c->audit_log = MERGE_PTR(audit_log);
+    c->audit_fd = NULL; /* opened per server at post_config */
+    c->rt = NULL;       /* built per server at post_config */
     return c;
 }
 
@@ -367,6 +379,85 @@ const char *oidp_cmd_bearer_in_query(cmd_parms *cmd, void *dcfg, const char *arg
     return NULL;
 }
 
+const char *oidp_cmd_throttle(cmd_parms *cmd, void *dcfg, int on)
+{
+    (void)dcfg;
+    cfg_of(cmd)->throttle = on ? 1 : 0;
+    return NULL;
+}
+
+const char *oidp_cmd_throttle_number(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    oidp_cfg_t *c = cfg_of(cmd);
+    int v;
+
+    (void)dcfg;
+    if (cmd->info == OIDP_THROTTLE_FREE) {
+        char *end = NULL;
+        apr_int64_t n = apr_strtoi64(arg, &end, 10);
+        if (!*arg || *end || n < 1 || n > 1000) {
+            return apr_psprintf(cmd->pool, "%s: '%s' must be a number of attempts from 1 to 1000",
+                                cmd->cmd->name, arg);
+        }
+        c->throttle_free = (int)n;
+        return NULL;
+    }
+    v = parse_duration(arg);
+    if (cmd->info == OIDP_THROTTLE_MAX_DELAY) {
+        if (v < 1 || v > 3600) {
+            return apr_psprintf(cmd->pool,
+                                "%s: '%s' must be a duration from 1 second to 1 hour "
+                                "(seconds, or a number with s, m or h)",
+                                cmd->cmd->name, arg);
+        }
+        c->throttle_max_delay = v;
+        return NULL;
+    }
+    if (v < 60 || v > 86400) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' must be a duration from 60 seconds to 1 day "
+                            "(seconds, or a number with s, m, h or d)",
+                            cmd->cmd->name, arg);
+    }
+    c->throttle_window = v;
+    return NULL;
+}
+
+const char *oidp_cmd_throttle_exempt(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    oidp_cfg_t *c = cfg_of(cmd);
+    char *ip = apr_pstrdup(cmd->pool, arg);
+    char *mask = strchr(ip, '/');
+    apr_ipsubnet_t *sub = NULL;
+
+    (void)dcfg;
+    if (mask) {
+        *mask++ = '\0';
+    }
+    if (apr_ipsubnet_create(&sub, ip, mask, cmd->pool) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an IP address or a network (addr/bits)",
+                            cmd->cmd->name, arg);
+    }
+    if (!c->throttle_exempt) {
+        c->throttle_exempt = apr_array_make(cmd->pool, 2, sizeof(apr_ipsubnet_t *));
+    }
+    APR_ARRAY_PUSH(c->throttle_exempt, apr_ipsubnet_t *) = sub;
+    return NULL;
+}
+
+const char *oidp_cmd_audit_log(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    (void)dcfg;
+    if (!*arg || (arg[0] == '|' && !arg[1 + strspn(arg + 1, " ")])) {
+        return apr_psprintf(cmd->pool, "%s: a file, \"|program\" or off", cmd->cmd->name);
+    }
+    if (cfg_of(cmd)->audit_log) {
+        return apr_psprintf(cmd->pool, "%s: set twice for this server", cmd->cmd->name);
+    }
+    cfg_of(cmd)->audit_log = strcasecmp(arg, "off") == 0 ? "off" : arg;
+    return NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* getters */
 
@@ -425,4 +516,26 @@ apr_off_t oidp_cfg_max_body(const oidp_cfg_t *c)
 int oidp_cfg_bearer_in_query(const oidp_cfg_t *c)
 {
     return c->bearer_in_query != 0;
+}
+
+int oidp_cfg_throttle(const oidp_cfg_t *c)
+{
+    return c->throttle != 0;
+}
+
+oidp_throttle_policy_t oidp_cfg_throttle_policy(const oidp_cfg_t *c)
+{
+    oidp_throttle_policy_t p;
+
+    p.free_attempts = c->throttle_free != OIDP_UNSET ? c->throttle_free
+                                                     : OIDP_DEFAULT_THROTTLE_FREE;
+    p.max_delay = c->throttle_max_delay != OIDP_UNSET ? c->throttle_max_delay
+                                                      : OIDP_DEFAULT_THROTTLE_MAX_DELAY;
+    p.window = c->throttle_window != OIDP_UNSET ? c->throttle_window : OIDP_DEFAULT_THROTTLE_WINDOW;
+    return p;
+}
+
+const char *oidp_cfg_audit_log(const oidp_cfg_t *c)
+{
+    return c->audit_log && strcmp(c->audit_log, "off") != 0 ? c->audit_log : NULL;
 }

@@ -42,6 +42,9 @@ static const oidp_err_info_t errors[OIDP_ERR__COUNT] = {
     {OIDP_ERR_NOT_FOUND, "invalid_request", 404, 404, 0},
     {OIDP_ERR_SERVER_ERROR, "server_error", 500, 500, 1},
     {OIDP_ERR_TEMPORARILY_UNAVAILABLE, "temporarily_unavailable", 503, 503, 1},
+    /* RFC 6585 4; OAuth has no code of its own for it: the one that says
+     * "try again later" (RFC 6749 4.1.2.1) */
+    {OIDP_ERR_TOO_MANY_ATTEMPTS, "temporarily_unavailable", 429, 429, 0},
 };
 
 const oidp_err_info_t *oidp_error_info(oidp_err_t e)
@@ -105,6 +108,10 @@ int oidp_error_json(request_rec *r, oidp_err_t e, const char *desc)
     }
     if (ei->status == HTTP_METHOD_NOT_ALLOWED) {
         apr_table_setn(r->headers_out, "Allow", allow_header(r));
+    }
+    if (ei->status == HTTP_TOO_MANY_REQUESTS) {
+        const char *after = apr_table_get(r->notes, OIDP_NOTE_RETRY_AFTER);
+        apr_table_setn(r->headers_out, "Retry-After", after ? after : "1");
     }
     if (ei->status >= 500) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OIDP_LOGNO(00001) "%s: %s", ei->code,

@@ -35,7 +35,7 @@ our @EXPORT = qw(
     urlencode form_encode query_path user_add
     browser html_forms form_data form_submit page_kind authorize authz_response code_exchange code_flow
     authz_error_ok error_page_ok id_token_ok claim_types_ok is_json_number userinfo pkce_pair at_hash
-    random_state odd_state
+    random_state odd_state record_secret audit_events
 );
 
 my $JSON = JSON::PP->new->canonical(1);
@@ -88,6 +88,99 @@ sub ua {
     return $ua;
 }
 
+# ------------------------------------------------------------ the audit log
+
+# The events of the run's audit log (tests/conf/extra.conf.in), decoded,
+# from byte offset FROM (default 0): (events as hashes, the offset at the
+# end). A line that is not a JSON object is returned as {_bad => LINE}.
+sub audit_events {
+    my $from = shift // 0;
+    my $path = env_of('OIDP_TEST_STATE') . '/audit.log';
+    open(my $fh, '<', $path) or return ([], 0);
+    seek($fh, $from, 0);
+    my @ev;
+    while (my $line = <$fh>) {
+        chomp $line;
+        my $j = eval { $JSON->decode($line) };
+        push @ev, ref $j eq 'HASH' ? $j : { _bad => $line };
+    }
+    my $end = tell($fh);
+    close $fh;
+    return (\@ev, $end);
+}
+
+# ------------------------------------------------------------ secrets seen
+#
+# Every secret the suite sends or receives is appended to the run's
+# $OIDP_TEST_STATE/secrets ("KIND\tVALUE" lines): passwords and client
+# secrets given to the admin tool, and from every HTTP exchange the
+# passwords, client secrets, codes, verifiers and tokens of requests
+# (form bodies, queries, Basic and Bearer credentials) and responses (JSON
+# bodies, Location, form_post pages). tests/990-audit.t checks that none of
+# them is in the audit log of the run. Values shorter than 8 bytes are left
+# out (a wrong password "x" is in many words).
+my %SECRET_FIELDS = map { $_ => 1 } qw(password client_secret code code_verifier refresh_token
+    access_token accessToken id_token id_token_hint token);
+
+sub record_secret {
+    my ($kind, @values) = @_;
+    my $dir = $ENV{OIDP_TEST_STATE} or return;
+    my @v = grep { defined && length >= 8 && !/[\r\n]/ } @values or return;
+    open(my $fh, '>>', "$dir/secrets") or die "$dir/secrets: $!\n";
+    print $fh "$kind\t$_\n" for @v;
+    close $fh;
+}
+
+sub urldecode {
+    my $s = shift // '';
+    $s =~ tr/+/ /;
+    $s =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge;
+    return $s;
+}
+
+sub record_form {
+    my ($kind, $s) = @_;
+    for my $pair (split /[&;]/, $s // '') {
+        my ($k, $v) = split /=/, $pair, 2;
+        $k = urldecode($k);
+        record_secret("$kind:$k", urldecode($v)) if $SECRET_FIELDS{$k};
+    }
+}
+
+sub record_exchange {
+    my ($req, $res) = @_;
+    my $ct = $req->header('Content-Type') // '';
+    record_form('request', $req->content) if $ct =~ m{x-www-form-urlencoded}i || !$ct;
+    if ($ct =~ m{json}i) {
+        my $j = eval { $JSON->decode($req->content) };
+        record_secret("request:$_", $j->{$_}) for grep { ref $j eq 'HASH' && !ref $j->{$_} } keys %SECRET_FIELDS;
+    }
+    record_form('request-query', $req->uri->query);
+    if (my $auth = $req->header('Authorization')) {
+        if ($auth =~ /^Basic\s+(\S+)/i) {
+            my ($id, $secret) = split /:/, decode_base64($1), 2;
+            record_secret('request:basic', urldecode($secret), $secret);
+        }
+        record_secret('request:bearer', $1) if $auth =~ /^Bearer\s+(\S+)/i;
+    }
+    return unless $res;
+    my $body = $res->content // '';
+    if (($res->header('Content-Type') // '') =~ m{json}i) {
+        my $j = eval { $JSON->decode($body) };
+        record_secret("response:$_", $j->{$_}) for grep { ref $j eq 'HASH' && !ref $j->{$_} } keys %SECRET_FIELDS;
+        record_secret('response:client_secret', $j->{client_secret}) if ref $j eq 'HASH' && !ref $j->{client_secret};
+    }
+    if (defined(my $loc = $res->header('Location'))) {
+        my ($q) = $loc =~ /\?([^#]*)/;
+        my ($f) = $loc =~ /#(.*)$/;
+        record_form('response-location', $q);
+        record_form('response-location', $f);
+    }
+    while ($body =~ /<input[^>]*name="(code|access_token|id_token|refresh_token)"[^>]*value="([^"]*)"/g) {
+        record_secret("response-form:$1", $2);
+    }
+}
+
 # request(METHOD, PATH, headers => [...], content => BYTES, vhost => NAME)
 sub request {
     my ($method, $path, %o) = @_;
@@ -100,7 +193,9 @@ sub request {
         $req->content($o{content});
         $req->header('Content-Length' => length $o{content});
     }
-    return ($o{ua} || ua())->request($req);
+    my $res = ($o{ua} || ua())->request($req);
+    record_exchange($req, $res);
+    return $res;
 }
 
 sub get {
@@ -172,6 +267,13 @@ sub json_of {
 # returns (status, headers as lower-case hash, body).
 sub raw_request {
     my ($bytes, $vhost) = @_;
+    while ($bytes =~ /(?:^|[&\s?])((?:client_secret|password|code|refresh_token|token)=[^&\s]*)/g) {
+        record_form('raw', $1);
+    }
+    while ($bytes =~ /^Authorization:\s*Basic\s+(\S+)/mgi) {
+        my (undef, $secret) = split /:/, decode_base64($1), 2;
+        record_secret('raw:basic', urldecode($secret), $secret);
+    }
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => port_of($vhost),
                                   Proto => 'tcp', Timeout => 30)
         or die "connect: $!\n";
@@ -384,7 +486,11 @@ sub admin {
     waitpid $pid, 0;
     my $rc = $? >> 8;
     my $slurp = sub { local $/; open my $fh, '<', shift or return ''; my $s = <$fh>; $s // '' };
-    return ($rc, $slurp->($out->filename), $slurp->($err->filename));
+    my ($o, $e) = ($slurp->($out->filename), $slurp->($err->filename));
+    # what went in on stdin (a password or a secret) and any secret printed
+    record_secret('admin:stdin', map { s/\r?\n\z//r } grep { length } split /\n/, $stdin);
+    record_secret('admin:client_secret', $1) while $o =~ /^client_secret: (\S+)$/mg;
+    return ($rc, $o, $e);
 }
 
 # client_add(ID, grant_types => '...', scopes => '...', auth_method => '...',
@@ -413,10 +519,12 @@ sub client_add {
     }
     my ($rc, $out, $err) = admin(@stdin, @args);
     die "oidc-idp-admin @args: exit $rc: $err$out\n" if $rc;
+    record_secret('admin:client_secret', $o{secret}) if defined $o{secret};
     return $o{secret} if defined $o{secret};
     return undef if $o{public};
     my ($secret) = $out =~ /^client_secret: (\S+)$/m
         or die "oidc-idp-admin @args printed no client_secret:\n$out\n";
+    record_secret('admin:client_secret', $secret);
     return $secret;
 }
 
@@ -465,6 +573,7 @@ sub user_add {
     push @args, '--group', $_ for @{ $o{groups} || [] };
     my @stdin;
     if (defined $o{password}) {
+        record_secret('admin:password', $o{password});
         push @args, '--password-stdin';
         @stdin = (stdin => "$o{password}\n");
     }

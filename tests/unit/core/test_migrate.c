@@ -273,6 +273,9 @@ START_TEST(v1_migrated_keeps_every_row)
                      "2: index on oidp_grant_revoked (revoked_at)");
     ck_assert_ptr_nonnull(
         strstr(APR_ARRAY_IDX(m.steps, 1, const char *), "3: oidp_client.auth_method_pinned"));
+    ck_assert_ptr_nonnull(strstr(APR_ARRAY_IDX(m.steps, 2, const char *), "4: oidp_throttle"));
+    /* version 4's table starts empty */
+    ck_assert_str_eq(rows(db, "SELECT count(*) FROM oidp_throttle"), "0");
     ck_assert_int_eq(version_of(db), OIDP_SCHEMA_VERSION);
 
     /* the rows of version 1's columns (version 3 added one to oidp_client,
@@ -288,6 +291,7 @@ START_TEST(v1_migrated_keeps_every_row)
     /* the schema of a new database, index for index */
     same_text(schema_shape(db), schema_shape(fresh), "migrated schema");
     ck_assert_ptr_nonnull(strstr(schema_shape(db), "oidp_grant_revoked|oidp_grant_revoked_at|"));
+    ck_assert_ptr_nonnull(strstr(schema_shape(db), "oidp_throttle|oidp_throttle_last|"));
 
     /* a second run does nothing */
     ck_assert_msg(oidp_migrate_run(&m, p, db, &err) == APR_SUCCESS, "again: %s", err);

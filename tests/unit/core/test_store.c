@@ -611,6 +611,44 @@ START_TEST(unprepared_statement_is_an_error)
 }
 END_TEST
 
+START_TEST(throttle_counters)
+{
+    oidp_throttle_count_t a, b;
+    int n = -1;
+
+    DB_OK(oidp_store_throttle_get(&a, &b, p, &db, "u:x", "a:y", &err));
+    ck_assert_int_eq(a.failures + a.last_at + b.failures + b.last_at, 0);
+    DB_OK(oidp_store_throttle_fail(&a, p, &db, "u:x", 1000, 0, &err));
+    ck_assert_int_eq(a.failures, 1);
+    ck_assert_int_eq(a.last_at, 1000);
+    DB_OK(oidp_store_throttle_fail(&a, p, &db, "u:x", 1005, 0, &err));
+    ck_assert_int_eq(a.failures, 2);
+    ck_assert_int_eq(a.last_at, 1005);
+    DB_OK(oidp_store_throttle_fail(&b, p, &db, "a:y", 1006, 0, &err));
+    DB_OK(oidp_store_throttle_get(&a, &b, p, &db, "u:x", "a:y", &err));
+    ck_assert_int_eq(a.failures, 2);
+    ck_assert_int_eq(b.failures, 1);
+    ck_assert_int_eq(b.last_at, 1006);
+    /* the same key twice fills both */
+    DB_OK(oidp_store_throttle_get(&a, &b, p, &db, "a:y", "a:y", &err));
+    ck_assert_int_eq(a.failures, 1);
+    ck_assert_int_eq(b.failures, 1);
+    /* a failure after the counter was forgotten starts again at 1 */
+    DB_OK(oidp_store_throttle_fail(&a, p, &db, "u:x", 5000, 4000, &err));
+    ck_assert_int_eq(a.failures, 1);
+    ck_assert_int_eq(a.last_at, 5000);
+    DB_OK(oidp_store_throttle_clear(p, &db, "u:x", &err));
+    DB_OK(oidp_store_throttle_get(&a, &b, p, &db, "u:x", "a:y", &err));
+    ck_assert_int_eq(a.failures, 0);
+    ck_assert_int_eq(b.failures, 1);
+    /* purge forgets counters idle for a day */
+    DB_OK(oidp_store_purge(&n, p, &db, 1006 + 86400, &err));
+    ck_assert_int_eq(n, 0);
+    DB_OK(oidp_store_purge(&n, p, &db, 1007 + 86400, &err));
+    ck_assert_int_eq(n, 1);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -628,6 +666,7 @@ static Suite *store_suite(void)
     tcase_add_test(t, token_revoke_purge);
     tcase_add_test(t, code_once);
     tcase_add_test(t, session_and_consent);
+    tcase_add_test(t, throttle_counters);
     tcase_add_test(t, transaction_rollback);
     tcase_add_test(t, unprepared_statement_is_an_error);
     suite_add_tcase(s, t);

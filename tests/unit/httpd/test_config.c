@@ -62,6 +62,12 @@ START_TEST(create_is_unset_and_getters_default)
     ck_assert_int_eq(c->session_ttl, OIDP_UNSET);
     ck_assert_int_eq(c->allow_plain_pkce, OIDP_UNSET);
     ck_assert(c->max_body == OIDP_UNSET);
+    ck_assert_int_eq(c->throttle, OIDP_UNSET);
+    ck_assert_int_eq(c->throttle_free, OIDP_UNSET);
+    ck_assert_int_eq(c->throttle_max_delay, OIDP_UNSET);
+    ck_assert_int_eq(c->throttle_window, OIDP_UNSET);
+    ck_assert_ptr_null(c->throttle_exempt);
+    ck_assert_ptr_null(c->audit_log);
 
     ck_assert_int_eq(oidp_cfg_access_token_ttl(c), OIDP_DEFAULT_ACCESS_TOKEN_TTL);
     ck_assert_int_eq(oidp_cfg_id_token_ttl(c), OIDP_DEFAULT_ID_TOKEN_TTL);
@@ -72,6 +78,12 @@ START_TEST(create_is_unset_and_getters_default)
     ck_assert_int_eq(oidp_cfg_session_ttl(c), OIDP_DEFAULT_SESSION_TTL);
     ck_assert_int_eq(oidp_cfg_allow_plain_pkce(c), 0);
     ck_assert(oidp_cfg_max_body(c) == OIDP_DEFAULT_MAX_BODY);
+    /* throttling on by default, the audit log off */
+    ck_assert_int_eq(oidp_cfg_throttle(c), 1);
+    ck_assert_int_eq(oidp_cfg_throttle_policy(c).free_attempts, 5);
+    ck_assert_int_eq(oidp_cfg_throttle_policy(c).max_delay, 300);
+    ck_assert_int_eq(oidp_cfg_throttle_policy(c).window, 900);
+    ck_assert_ptr_null(oidp_cfg_audit_log(c));
     /* Casdoor's paths by default (DEVELOPERS.md: drop-in for Casdoor apps) */
     ck_assert_str_eq(oidp_cfg_endpoint_path(c, OIDP_EP_AUTHORIZATION), "/login/oauth/authorize");
     ck_assert_str_eq(oidp_cfg_endpoint_path(c, OIDP_EP_TOKEN), "/api/login/oauth/access_token");
@@ -94,6 +106,7 @@ START_TEST(merge_add_wins_everywhere)
     m = oidp_cfg_server_merge(p, base, add);
     memcpy(&want, add, sizeof(want));
     want.rt = NULL;
+    want.audit_fd = NULL; /* opened per server at post_config */
     ck_assert_ptr_null(m->rt);
     ck_assert_msg(memcmp(m, &want, sizeof(want)) == 0,
                   "a field of oidp_cfg_t set in the virtual host is not merged");
@@ -110,6 +123,7 @@ START_TEST(merge_unset_inherits_everywhere)
     m = oidp_cfg_server_merge(p, base, add);
     memcpy(&want, base, sizeof(want));
     want.rt = NULL;
+    want.audit_fd = NULL;
     ck_assert_msg(memcmp(m, &want, sizeof(want)) == 0,
                   "a field unset in the virtual host (as created) does not inherit");
 }
@@ -145,8 +159,18 @@ START_TEST(merge_field_by_field)
     add->allow_plain_pkce = 0; /* Off in the vhost beats On in the main server */
     add->max_body = 4096;
     add->endpoint[OIDP_EP_JWKS] = "/vhost/jwks";
+    base->throttle_free = 3;
+    base->throttle_window = 120;
+    base->audit_log = "/var/log/audit.json";
+    add->throttle = 0;
+    add->throttle_window = 600;
 
     m = oidp_cfg_server_merge(p, base, add);
+    ck_assert_int_eq(oidp_cfg_throttle(m), 0);
+    ck_assert_int_eq(oidp_cfg_throttle_policy(m).free_attempts, 3);
+    ck_assert_int_eq(oidp_cfg_throttle_policy(m).max_delay, OIDP_DEFAULT_THROTTLE_MAX_DELAY);
+    ck_assert_int_eq(oidp_cfg_throttle_policy(m).window, 600);
+    ck_assert_str_eq(oidp_cfg_audit_log(m), "/var/log/audit.json");
     ck_assert_str_eq(m->issuer, "https://vhost.example");
     ck_assert_ptr_eq(m->keys, keys);
     ck_assert_int_eq(m->access_token_ttl, 100);
@@ -436,6 +460,54 @@ START_TEST(cmd_max_body)
 }
 END_TEST
 
+START_TEST(cmd_throttle)
+{
+    oidp_cfg_t *c = fresh();
+    cmd_parms *cmd = cmd_for(c, "OIDCIdPThrottleFreeAttempts", OIDP_THROTTLE_FREE);
+    static const char *const bad_free[] = {"0", "-1", "1001", "", "5x", "abc"};
+    static const char *const bad_delay[] = {"0", "3601", "2h", "", "x"};
+    static const char *const bad_window[] = {"59", "2d", "", "1w"};
+    size_t i;
+
+    ck_assert_ptr_null(oidp_cmd_throttle_number(cmd, NULL, "10"));
+    ck_assert_int_eq(oidp_cfg_throttle_policy(c).free_attempts, 10);
+    for (i = 0; i < sizeof(bad_free) / sizeof(bad_free[0]); i++) {
+        ck_assert_msg(oidp_cmd_throttle_number(cmd, NULL, bad_free[i]) != NULL, "'%s' accepted",
+                      bad_free[i]);
+    }
+    cmd = cmd_for(c, "OIDCIdPThrottleMaxDelay", OIDP_THROTTLE_MAX_DELAY);
+    ck_assert_ptr_null(oidp_cmd_throttle_number(cmd, NULL, "2m"));
+    ck_assert_int_eq(oidp_cfg_throttle_policy(c).max_delay, 120);
+    for (i = 0; i < sizeof(bad_delay) / sizeof(bad_delay[0]); i++) {
+        ck_assert_msg(oidp_cmd_throttle_number(cmd, NULL, bad_delay[i]) != NULL, "'%s' accepted",
+                      bad_delay[i]);
+    }
+    cmd = cmd_for(c, "OIDCIdPThrottleWindow", OIDP_THROTTLE_WINDOW);
+    ck_assert_ptr_null(oidp_cmd_throttle_number(cmd, NULL, "1h"));
+    ck_assert_int_eq(oidp_cfg_throttle_policy(c).window, 3600);
+    for (i = 0; i < sizeof(bad_window) / sizeof(bad_window[0]); i++) {
+        ck_assert_msg(oidp_cmd_throttle_number(cmd, NULL, bad_window[i]) != NULL, "'%s' accepted",
+                      bad_window[i]);
+    }
+    cmd = cmd_for(c, "OIDCIdPThrottle", NULL);
+    ck_assert_ptr_null(oidp_cmd_throttle(cmd, NULL, 0));
+    ck_assert_int_eq(oidp_cfg_throttle(c), 0);
+    cmd = cmd_for(c, "OIDCIdPThrottleExempt", NULL);
+    ck_assert_ptr_null(oidp_cmd_throttle_exempt(cmd, NULL, "127.0.0.1"));
+    ck_assert_ptr_null(oidp_cmd_throttle_exempt(cmd, NULL, "10.0.0.0/8"));
+    ck_assert_ptr_null(oidp_cmd_throttle_exempt(cmd, NULL, "::1"));
+    ck_assert_int_eq(c->throttle_exempt->nelts, 3);
+    ck_assert_ptr_nonnull(oidp_cmd_throttle_exempt(cmd, NULL, "example.com"));
+    ck_assert_ptr_nonnull(oidp_cmd_throttle_exempt(cmd, NULL, "10.0.0.0/99"));
+    cmd = cmd_for(c, "OIDCIdPAuditLog", NULL);
+    ck_assert_ptr_nonnull(oidp_cmd_audit_log(cmd, NULL, ""));
+    ck_assert_ptr_nonnull(oidp_cmd_audit_log(cmd, NULL, "| "));
+    ck_assert_ptr_null(oidp_cmd_audit_log(cmd, NULL, "Off"));
+    ck_assert_ptr_null(oidp_cfg_audit_log(c));
+    ck_assert_ptr_nonnull(oidp_cmd_audit_log(cmd, NULL, "/tmp/a")); /* twice */
+}
+END_TEST
+
 START_TEST(cmd_plain_pkce)
 {
     oidp_cfg_t *c = fresh();
@@ -581,6 +653,7 @@ static Suite *config_suite(void)
     tcase_add_test(dir, cmd_endpoint);
     tcase_add_test(dir, cmd_max_body);
     tcase_add_test(dir, cmd_plain_pkce);
+    tcase_add_test(dir, cmd_throttle);
     tcase_add_test(dir, cmd_signing_key);
     tcase_add_test(dir, cmd_login_template);
     suite_add_tcase(s, dir);

@@ -57,6 +57,8 @@ static const struct {
     {OIDP_ERR_NOT_FOUND, "invalid_request", 404, 404, 0},
     {OIDP_ERR_SERVER_ERROR, "server_error", 500, 500, 1},
     {OIDP_ERR_TEMPORARILY_UNAVAILABLE, "temporarily_unavailable", 503, 503, 1},
+    /* RFC 6585 4: throttled, answered with Retry-After */
+    {OIDP_ERR_TOO_MANY_ATTEMPTS, "temporarily_unavailable", 429, 429, 0},
 };
 
 START_TEST(table_matches_specs)
