@@ -5,6 +5,7 @@
 #define OIDP_SCOPE_H
 
 #include <apr_errno.h>
+#include <apr_hash.h>
 #include <apr_pools.h>
 #include <apr_tables.h>
 
@@ -24,6 +25,9 @@ apr_status_t oidp_scope_split(apr_array_header_t **out, apr_pool_t *p, const cha
 /* oidp_scope_split with the limits above; NULL for any error. */
 apr_array_header_t *oidp_scope_parse(apr_pool_t *p, const char *scope);
 int oidp_scope_has(const apr_array_header_t *scopes, const char *scope);
+/* The scopes as a set (value = key), for membership tests of one list
+ * against another in linear time. */
+apr_hash_t *oidp_scope_set(apr_pool_t *p, const apr_array_header_t *scopes);
 char *oidp_scope_join(apr_pool_t *p, const apr_array_header_t *scopes);
 
 #endif /* OIDP_SCOPE_H */

@@ -68,6 +68,18 @@ apr_array_header_t *oidp_scope_parse(apr_pool_t *p, const char *scope)
     return out;
 }
 
+apr_hash_t *oidp_scope_set(apr_pool_t *p, const apr_array_header_t *scopes)
+{
+    apr_hash_t *h = apr_hash_make(p);
+    int i;
+
+    for (i = 0; scopes && i < scopes->nelts; i++) {
+        const char *s = APR_ARRAY_IDX(scopes, i, const char *);
+        apr_hash_set(h, s, APR_HASH_KEY_STRING, s);
+    }
+    return h;
+}
+
 int oidp_scope_has(const apr_array_header_t *scopes, const char *scope)
 {
     int i;

@@ -125,10 +125,11 @@ static apr_array_header_t *consent_scopes(oidp_authz_t *a)
 static int covered(apr_pool_t *p, const char *granted, const apr_array_header_t *wanted)
 {
     apr_array_header_t *g = oidp_scope_parse(p, granted ? granted : "");
+    apr_hash_t *set = oidp_scope_set(p, g);
     int i;
 
     for (i = 0; g && i < wanted->nelts; i++) {
-        if (!oidp_scope_has(g, APR_ARRAY_IDX(wanted, i, const char *))) {
+        if (!apr_hash_get(set, APR_ARRAY_IDX(wanted, i, const char *), APR_HASH_KEY_STRING)) {
             return 0;
         }
     }
@@ -139,16 +140,19 @@ static int covered(apr_pool_t *p, const char *granted, const apr_array_header_t 
 static oidp_err_t remember_consent(oidp_authz_t *a, const char *before, apr_array_header_t *wanted)
 {
     apr_array_header_t *all = oidp_scope_parse(a->r->pool, before ? before : "");
+    apr_hash_t *set;
     const char *err = NULL;
     int i;
 
     if (!all) {
         all = apr_array_make(a->r->pool, 4, sizeof(const char *));
     }
+    set = oidp_scope_set(a->r->pool, all);
     for (i = 0; i < wanted->nelts; i++) {
         const char *s = APR_ARRAY_IDX(wanted, i, const char *);
-        if (!oidp_scope_has(all, s)) {
+        if (!apr_hash_get(set, s, APR_HASH_KEY_STRING)) {
             APR_ARRAY_PUSH(all, const char *) = s;
+            apr_hash_set(set, s, APR_HASH_KEY_STRING, s);
         }
     }
     if (oidp_store_consent_put(a->r->pool, a->db, a->b->login->user_id, a->client->client_id,

@@ -187,6 +187,7 @@ oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err,
     const char *prompt = param(a, "prompt");
     const char *hint = param(a, "id_token_hint");
     apr_array_header_t *allowed;
+    apr_hash_t *allowed_set;
     const char *err = NULL;
     oidp_err_t e;
     int i;
@@ -234,8 +235,10 @@ oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err,
         return OIDP_ERR_INVALID_SCOPE;
     }
     allowed = oidp_scope_parse(a->r->pool, a->client->scopes);
+    allowed_set = oidp_scope_set(a->r->pool, allowed);
     for (i = 0; i < a->scopes->nelts; i++) {
-        if (!oidp_scope_has(allowed, APR_ARRAY_IDX(a->scopes, i, const char *))) {
+        if (!apr_hash_get(allowed_set, APR_ARRAY_IDX(a->scopes, i, const char *),
+                          APR_HASH_KEY_STRING)) {
             *desc = "a requested scope is not allowed for this client";
             return OIDP_ERR_INVALID_SCOPE;
         }

@@ -115,6 +115,18 @@ START_TEST(linear)
 }
 END_TEST
 
+START_TEST(as_a_set)
+{
+    apr_array_header_t *a = oidp_scope_parse(p, "openid profile email");
+    apr_hash_t *set = oidp_scope_set(p, a);
+
+    ck_assert_int_eq(apr_hash_count(set), 3);
+    ck_assert_ptr_nonnull(apr_hash_get(set, "profile", APR_HASH_KEY_STRING));
+    ck_assert_ptr_null(apr_hash_get(set, "prof", APR_HASH_KEY_STRING));
+    ck_assert_int_eq(apr_hash_count(oidp_scope_set(p, NULL)), 0);
+}
+END_TEST
+
 static Suite *scope_suite(void)
 {
     Suite *s = suite_create("scope");
@@ -124,6 +136,7 @@ static Suite *scope_suite(void)
     tcase_add_test(tc, count_cap);
     tcase_add_test(tc, length_cap);
     tcase_add_test(tc, linear);
+    tcase_add_test(tc, as_a_set);
     suite_add_tcase(s, tc);
     return s;
 }
