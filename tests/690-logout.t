@@ -28,6 +28,9 @@ my $C = [$id, $secret, 'basic'];
 my $other = unique_id('lo-other');
 client_add($other, grant_types => 'authorization_code', redirect_uris => [$RP], post_logout_uris => [$OTHER_BYE],
            first_party => 1);
+my $cd = unique_id('lo-casdoor');
+my $CD = [$cd, client_add($cd, grant_types => 'authorization_code', redirect_uris => [$RP], post_logout_uris => [$BYE],
+                          first_party => 1, dialect => 'casdoor'), 'basic'];
 my $STATE = random_state();
 
 # a signed-in browser: (browser, ID token, access token)
@@ -107,8 +110,10 @@ for my $case (['GET /api/logout', '/api/logout', 'GET', $STATE], ['GET /logout',
     is($res->header('Location'), $BYE, 'no state: exactly the post_logout_redirect_uri, no state parameter');
     signed_in_ok($b, 0, 'no state');
 
-    # Casdoor's clients send the access token as the hint
-    my ($b2, undef, $at) = signed_in();
+    # Casdoor's clients send the access token as the hint: taken from a
+    # client of the Casdoor dialect only (issue 8; tests/695-logout-trust.t)
+    my $f = code_flow(client => $CD, redirect_uri => $RP, user => [$uname, $PW], scope => 'openid');
+    my ($b2, $at) = ($f->{browser}, $f->{tokens}->{access_token});
     $res = logout($b2, '/api/logout', id_token_hint => $at, post_logout_redirect_uri => $BYE, state => 'cd');
     is($res->header('Location'), "$BYE?state=cd", "the access token as the hint (Casdoor's clients)");
     signed_in_ok($b2, 0, 'the access token as the hint');

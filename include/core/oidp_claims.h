@@ -14,8 +14,14 @@
 
 #define OIDP_DIALECT_CASDOOR "casdoor"
 
+/* The limits of a claims request (outside input): its JSON text in bytes,
+ * and the claims named per target. Over either is an error, never a cut. */
+#define OIDP_CLAIMS_MAX_LEN 8192
+#define OIDP_CLAIMS_MAX_NAMES 100
+
 /* Parses the claims request parameter: a JSON object whose optional members
- * "userinfo" and "id_token" are objects of claim name -> null or object.
+ * "userinfo" and "id_token" are objects of claim name -> null or object,
+ * in valid UTF-8, within the limits above.
  * Claims whose scope is not in `allowed` (the client's scopes) are dropped.
  * Returns the normalised compact JSON ("" when nothing remains), or NULL
  * with *err for a malformed parameter. *implied receives the scopes the
@@ -46,8 +52,30 @@ typedef struct oidp_id_token_t {
     apr_int64_t exp;
 } oidp_id_token_t;
 
-/* iss, sub, aud, exp, iat, auth_time, nonce (if sent), at_hash, azp, sid. */
+/* iss, sub, aud, exp, iat, auth_time, nonce (if sent), at_hash, azp, sid.
+ * NULL when a value cannot be a JSON string (invalid UTF-8): a claim is
+ * never left out silently. */
 json_t *oidp_claims_id_token(const oidp_id_token_t *t);
+
+/* What a verified JWS of this issuer, sent back as an id_token_hint, is. */
+typedef enum {
+    OIDP_HINT_ID_TOKEN = 1, /* typ "JWT", aud the client (azp equal if present) */
+    OIDP_HINT_ACCESS_TOKEN  /* typ "at+jwt" (RFC 9068), client_id the client */
+} oidp_hint_kind_e;
+
+typedef struct oidp_hint_t {
+    oidp_hint_kind_e kind;
+    const char *sub;
+    const char *client_id;
+    apr_int64_t exp;
+} oidp_hint_t;
+
+/* Reads the header and payload texts of a verified JWS: one of this
+ * issuer's ID tokens or access tokens with a sub, or APR_EINVAL with a
+ * static *err (another issuer, another typ, an aud or azp of another
+ * shape). Callers decide which kinds they accept. */
+apr_status_t oidp_claims_hint(oidp_hint_t *h, apr_pool_t *p, const char *header,
+                              const char *payload, const char *issuer, const char **err);
 
 /* Casdoor's User object (camelCase, as /api/get-account returns it under
  * "data"), limited to what the scopes allow. */

@@ -47,7 +47,8 @@ typedef struct oidp_authz_t {
     oidp_browser_t *b;
     /* what the steps decided, for the edge (src/endpoints/authorize.c) */
     int fresh;      /* the user has just signed in */
-    int consenting; /* the consent page was answered with allow */
+    int consenting; /* the consent page of this request and login was
+                     * answered with allow (its one-time token) */
     oidp_az_show_e show;
     const char *login_error; /* OIDP_AZ_SHOW_LOGIN: the message, the username */
     const char *login_username;
@@ -71,6 +72,10 @@ oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err,
 
 /* src/authorize_pages.c */
 int oidp_authorize_pages_login(oidp_authz_t *a, const char *error, const char *username);
+/* The consent page carries a one-time token kept in the browser session
+ * (src/httpd/session.c), bound to this digest of the login session and
+ * every request field the page posts back: "allow" counts only with it. */
 int oidp_authorize_pages_consent(oidp_authz_t *a, apr_array_header_t *wanted);
+const char *oidp_authorize_pages_binding(oidp_authz_t *a);
 
 #endif /* OIDP_AUTHORIZE_H */

@@ -1,7 +1,7 @@
 /*
  * The browser's login session: mod_session carries it (its cookie encrypted
- * by mod_session_crypto) and holds only a session id (sid) and a CSRF token;
- * the session itself is a row in oidp_session, so that it can be ended
+ * by mod_session_crypto) and holds only a session id (sid), a CSRF token
+ * and the pending consent token; the session itself is a row in oidp_session, so that it can be ended
  * server-side and seen by every node sharing the database.
  */
 #ifndef OIDP_SESSION_H
@@ -39,6 +39,16 @@ oidp_err_t oidp_session_peek(oidp_browser_t **b, request_rec *r, const oidp_cfg_
 /* The CSRF token of the browser session (created on first use). */
 const char *oidp_session_csrf(request_rec *r, oidp_browser_t *b);
 int oidp_session_csrf_ok(const oidp_browser_t *b, const char *token);
+
+/* A one-time token for the consent page about to be shown, kept in the
+ * browser session with the time and binding (a digest of the request and
+ * the login the page follows); a new one replaces the last. NULL without
+ * randomness or a session. */
+const char *oidp_session_consent_issue(request_rec *r, oidp_browser_t *b, const char *binding);
+/* Non-zero when token is the pending consent token, issued for binding at
+ * most ttl seconds ago. The pending token is used up either way. */
+int oidp_session_consent_take(request_rec *r, oidp_browser_t *b, const char *token,
+                              const char *binding, apr_int64_t ttl);
 
 /* Starts a new login session for u (fresh sid and CSRF token). */
 oidp_err_t oidp_session_login(request_rec *r, const oidp_cfg_t *c, oidp_db_t *db, oidp_browser_t *b,

@@ -11,6 +11,7 @@
 #include "oidp_util.h"
 #include "oidp_json.h"
 #include "oidp_scope.h"
+#include "oidp_utf8.h"
 
 typedef enum {
     C_STR,
@@ -197,6 +198,14 @@ const char *oidp_claims_request_parse(apr_pool_t *p, const char *json,
     size_t t;
 
     *implied = apr_array_make(p, 4, sizeof(const char *));
+    if (strlen(json) > OIDP_CLAIMS_MAX_LEN) {
+        *err = "claims is too long";
+        return NULL;
+    }
+    if (!oidp_utf8_valid_str(json)) {
+        *err = "claims must be UTF-8";
+        return NULL;
+    }
     if (!json_is_object(in)) {
         *err = "claims must be a JSON object";
         return NULL;
@@ -209,6 +218,10 @@ const char *oidp_claims_request_parse(apr_pool_t *p, const char *json,
         }
         if (!json_is_object(members)) {
             *err = "claims members must be JSON objects";
+            return NULL;
+        }
+        if (json_object_size(members) > OIDP_CLAIMS_MAX_NAMES) {
+            *err = "too many claims requested";
             return NULL;
         }
         json_object_foreach(members, name, v)
@@ -241,21 +254,94 @@ json_t *oidp_claims_id_token(const oidp_id_token_t *t)
 {
     json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", t->issuer, "sub", t->sub, "aud",
                           t->aud, "exp", (json_int_t)t->exp, "iat", (json_int_t)t->iat);
+    int bad = !j;
 
-    if (t->auth_time) {
-        json_object_set_new(j, "auth_time", json_integer(t->auth_time));
+    /* json_object_set_new fails (-1) when the value is NULL: a string that
+     * is not UTF-8 */
+    if (!bad && t->auth_time) {
+        bad |= json_object_set_new(j, "auth_time", json_integer(t->auth_time));
     }
-    if (t->nonce) {
-        json_object_set_new(j, "nonce", json_string(t->nonce));
+    if (!bad && t->nonce) {
+        bad |= json_object_set_new(j, "nonce", json_string(t->nonce));
     }
-    if (t->at_hash) {
-        json_object_set_new(j, "at_hash", json_string(t->at_hash));
+    if (!bad && t->at_hash) {
+        bad |= json_object_set_new(j, "at_hash", json_string(t->at_hash));
     }
-    json_object_set_new(j, "azp", json_string(t->aud));
-    if (t->sid) {
-        json_object_set_new(j, "sid", json_string(t->sid));
+    if (!bad) {
+        bad |= json_object_set_new(j, "azp", json_string(t->aud));
+    }
+    if (!bad && t->sid) {
+        bad |= json_object_set_new(j, "sid", json_string(t->sid));
+    }
+    if (bad) {
+        json_decref(j);
+        return NULL;
     }
     return j;
+}
+
+apr_status_t oidp_claims_hint(oidp_hint_t *h, apr_pool_t *p, const char *header,
+                              const char *payload, const char *issuer, const char **err)
+{
+    json_t *hd = oidp_json_bind(p, json_loads(header, 0, NULL));
+    json_t *j = oidp_json_bind(p, json_loads(payload, 0, NULL));
+    const char *typ = NULL, *iss = NULL, *sub = NULL, *who = NULL;
+    json_t *aud, *azp, *exp;
+
+    memset(h, 0, sizeof(*h));
+    if (!json_is_object(hd) || !json_is_object(j)
+        || json_unpack(j, "{s:s, s:s}", "iss", &iss, "sub", &sub) != 0 || strcmp(iss, issuer) != 0
+        || !*sub) {
+        *err = "not a token of this issuer";
+        return APR_EINVAL;
+    }
+    typ = json_string_value(json_object_get(hd, "typ"));
+    exp = json_object_get(j, "exp");
+    h->exp = json_is_integer(exp) ? (apr_int64_t)json_integer_value(exp) : 0;
+    h->sub = apr_pstrdup(p, sub);
+    if (typ && strcmp(typ, "JWT") == 0) {
+        /* an ID token: aud the client, or an array with azp naming it */
+        aud = json_object_get(j, "aud");
+        azp = json_object_get(j, "azp");
+        if (azp && !json_is_string(azp)) {
+            *err = "an ID token's azp must be a string";
+            return APR_EINVAL;
+        }
+        if (json_is_string(aud)) {
+            who = json_string_value(aud);
+            if (azp && strcmp(json_string_value(azp), who) != 0) {
+                *err = "an ID token's azp must be its audience";
+                return APR_EINVAL;
+            }
+        }
+        else if (json_is_array(aud) && azp) {
+            size_t i;
+            for (i = 0; i < json_array_size(aud); i++) {
+                const char *a = json_string_value(json_array_get(aud, i));
+                if (a && strcmp(a, json_string_value(azp)) == 0) {
+                    who = a;
+                }
+            }
+        }
+        if (!who || !*who || json_object_get(j, "client_id") || json_object_get(j, "scope")) {
+            *err = "not an ID token";
+            return APR_EINVAL;
+        }
+        h->kind = OIDP_HINT_ID_TOKEN;
+    }
+    else if (typ && strcmp(typ, "at+jwt") == 0) {
+        if (json_unpack(j, "{s:s}", "client_id", &who) != 0 || !*who) {
+            *err = "an access token without client_id";
+            return APR_EINVAL;
+        }
+        h->kind = OIDP_HINT_ACCESS_TOKEN;
+    }
+    else {
+        *err = "neither an ID token nor an access token";
+        return APR_EINVAL;
+    }
+    h->client_id = apr_pstrdup(p, who);
+    return APR_SUCCESS;
 }
 
 static const char *rfc3339(apr_pool_t *p, apr_int64_t secs)

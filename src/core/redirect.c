@@ -22,6 +22,29 @@ static int str_eq(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+/* A port as RFC 3986 3.2.3 writes it and a socket can use: 1 to 5
+ * digits, 1 to 65535 (apr_uri_parse takes whatever strtol takes: blanks,
+ * a sign). No port at all is fine. */
+static int port_ok(const char *port)
+{
+    apr_size_t n = port ? strlen(port) : 0, i;
+    long v = 0;
+
+    if (!port) {
+        return 1;
+    }
+    if (n < 1 || n > 5) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if (port[i] < '0' || port[i] > '9') {
+            return 0;
+        }
+        v = v * 10 + (port[i] - '0');
+    }
+    return v >= 1 && v <= 65535;
+}
+
 /* RFC 8252 7.3: same URI but for the port, for http loopback URIs. */
 static int loopback_match(apr_pool_t *p, const char *registered, const char *uri)
 {
@@ -29,7 +52,8 @@ static int loopback_match(apr_pool_t *p, const char *registered, const char *uri
 
     if (apr_uri_parse(p, registered, &a) != APR_SUCCESS || apr_uri_parse(p, uri, &b) != APR_SUCCESS
         || !a.scheme || !b.scheme || strcmp(a.scheme, "http") != 0 || strcmp(b.scheme, "http") != 0
-        || !is_loopback(a.hostname) || !b.hostname || strcmp(a.hostname, b.hostname) != 0) {
+        || !is_loopback(a.hostname) || !b.hostname || strcmp(a.hostname, b.hostname) != 0
+        || !port_ok(a.port_str) || !port_ok(b.port_str)) {
         return 0;
     }
     return !a.user && !b.user && !a.password && !b.password && !b.fragment

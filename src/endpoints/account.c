@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include <httpd.h>
+#include <http_log.h>
 #include <http_protocol.h>
 
+#include "oidc_idp.h"
 #include "oidp_bearer.h"
 #include "oidp_claims.h"
 #include "oidp_endpoints.h"
@@ -25,6 +27,12 @@ static int envelope(request_rec *r, json_t *j)
     apr_size_t len = 0;
     const char *out = oidp_json_dump(r->pool, oidp_json_bind(r->pool, j), &len);
 
+    if (!out) {
+        /* json_pack refused a value: a stored string that is not UTF-8 */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      OIDP_LOGNO(00100) "the account could not be encoded as JSON");
+        return oidp_error_json(r, OIDP_ERR_SERVER_ERROR, "the account could not be encoded");
+    }
     return oidp_http_send_json(r, HTTP_OK, out, len, 1, 0);
 }
 

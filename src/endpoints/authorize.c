@@ -129,10 +129,11 @@ static apr_array_header_t *consent_scopes(oidp_authz_t *a)
 static int covered(apr_pool_t *p, const char *granted, const apr_array_header_t *wanted)
 {
     apr_array_header_t *g = oidp_scope_parse(p, granted ? granted : "");
+    apr_hash_t *set = oidp_scope_set(p, g);
     int i;
 
     for (i = 0; g && i < wanted->nelts; i++) {
-        if (!oidp_scope_has(g, APR_ARRAY_IDX(wanted, i, const char *))) {
+        if (!apr_hash_get(set, APR_ARRAY_IDX(wanted, i, const char *), APR_HASH_KEY_STRING)) {
             return 0;
         }
     }
@@ -143,16 +144,19 @@ static int covered(apr_pool_t *p, const char *granted, const apr_array_header_t 
 static oidp_err_t remember_consent(oidp_authz_t *a, const char *before, apr_array_header_t *wanted)
 {
     apr_array_header_t *all = oidp_scope_parse(a->r->pool, before ? before : "");
+    apr_hash_t *set;
     const char *err = NULL;
     int i;
 
     if (!all) {
         all = apr_array_make(a->r->pool, 4, sizeof(const char *));
     }
+    set = oidp_scope_set(a->r->pool, all);
     for (i = 0; i < wanted->nelts; i++) {
         const char *s = APR_ARRAY_IDX(wanted, i, const char *);
-        if (!oidp_scope_has(all, s)) {
+        if (!apr_hash_get(set, s, APR_HASH_KEY_STRING)) {
             APR_ARRAY_PUSH(all, const char *) = s;
+            apr_hash_set(set, s, APR_HASH_KEY_STRING, s);
         }
     }
     if (oidp_store_consent_put(a->r->pool, a->db, a->b->login->user_id, a->client->client_id,
@@ -167,6 +171,9 @@ static oidp_err_t remember_consent(oidp_authz_t *a, const char *before, apr_arra
     return OIDP_OK;
 }
 
+/* How long a consent page may be answered (its token's lifetime). */
+#define CONSENT_TTL 600
+
 static int need_login(const oidp_authz_t *a)
 {
     const oidp_session_t *s = a->b->login;
@@ -176,7 +183,8 @@ static int need_login(const oidp_authz_t *a)
     }
     if (a->fresh || a->consenting) {
         return 0; /* the user has just signed in, or answered the consent page
-                   * that was shown after these checks passed */
+                   * shown for this very request and login after these
+                   * checks passed (its one-time token says so) */
     }
     if (a->prompt_login || a->max_age == 0) {
         return 1; /* max_age=0: an active re-authentication, like prompt=login */
@@ -220,7 +228,17 @@ static oidp_err_t answer_form(oidp_authz_t *a)
                                            : "the user denied access");
     }
     if (strcmp(action, "allow") == 0) {
-        a->consenting = a->b->login != NULL;
+        /* only the consent page shown for this request and this login
+         * counts; anything else (the login page's fields re-posted, an old
+         * page) goes through the checks as if nothing had been posted */
+        a->consenting = a->b->login
+                        && oidp_session_consent_take(r, a->b, oidp_param(a->params, "oidp_consent"),
+                                                     oidp_authorize_pages_binding(a), CONSENT_TTL);
+        if (!a->consenting) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                          OIDP_LOGNO(00101) "allow without the consent token of this request "
+                                            "and login: ignored");
+        }
         return OIDP_OK;
     }
     if (strcmp(action, "login") != 0) {
@@ -251,18 +269,20 @@ static oidp_err_t answer_form(oidp_authz_t *a)
     return OIDP_OK;
 }
 
-/* A login is needed: the login page, or login_required for prompt=none. */
+/* A login is needed: the login page, or login_required for prompt=none.
+ * A user who has just signed in as someone else than the id_token_hint
+ * names gets login_required too (OIDC Core 3.1.2.1). */
 static oidp_err_t login(oidp_authz_t *a)
 {
+    if (a->fresh && a->hint_sub && strcmp(a->hint_sub, a->b->login->user_id) != 0) {
+        return client_error(a, OIDP_ERR_LOGIN_REQUIRED,
+                            "the signed-in user is not the one id_token_hint names");
+    }
     if (!need_login(a)) {
         return OIDP_OK;
     }
     if (a->prompt_none) {
         return client_error(a, OIDP_ERR_LOGIN_REQUIRED, "the user is not signed in");
-    }
-    if (a->fresh) {
-        /* signed in, but not as the user the id_token_hint names */
-        return client_error(a, OIDP_ERR_LOGIN_REQUIRED, "the signed-in user is not the hinted one");
     }
     return show_login(a, NULL, NULL);
 }

@@ -22,6 +22,11 @@
 #include "oidp_util.h"
 #include "oidp_json.h"
 #include "oidp_scope.h"
+#include "oidp_utf8.h"
+
+/* At most this many prompt values (four are defined; a repeated one is
+ * harmless, a long list is not a prompt). */
+#define PROMPT_MAX_VALUES 8
 
 /* A request parameter (NULL when absent or empty). */
 static const char *param(const oidp_authz_t *a, const char *name)
@@ -108,6 +113,10 @@ static oidp_err_t check_prompt(oidp_authz_t *a, const char *prompt, const char *
     int n = 0;
 
     for (tok = apr_strtok(copy, " ", &last); tok; tok = apr_strtok(NULL, " ", &last), n++) {
+        if (n >= PROMPT_MAX_VALUES) {
+            *desc = "too many prompt values";
+            return OIDP_ERR_INVALID_REQUEST;
+        }
         if (strcmp(tok, "none") == 0) {
             a->prompt_none = 1;
         }
@@ -129,24 +138,20 @@ static oidp_err_t check_prompt(oidp_authz_t *a, const char *prompt, const char *
     return OIDP_OK;
 }
 
-/* An id_token_hint must be an ID token we issued (expired ones are fine). */
+/* An id_token_hint must be an ID token we issued (expired ones are fine):
+ * an access token (typ at+jwt) is not one. */
 static oidp_err_t check_hint(oidp_authz_t *a, const char *hint, const char **desc)
 {
-    const char *header, *payload, *err = NULL, *iss = NULL, *sub = NULL;
-    json_t *j;
+    const char *header, *payload, *err = NULL;
+    oidp_hint_t h;
 
-    if (oidp_jose_verify(&header, &payload, a->r->pool, a->c->rt->keys, hint, &err)
-        != APR_SUCCESS) {
+    if (oidp_jose_verify(&header, &payload, a->r->pool, a->c->rt->keys, hint, &err) != APR_SUCCESS
+        || oidp_claims_hint(&h, a->r->pool, header, payload, a->c->issuer, &err) != APR_SUCCESS
+        || h.kind != OIDP_HINT_ID_TOKEN) {
         *desc = "id_token_hint is not an ID token issued here";
         return OIDP_ERR_INVALID_REQUEST;
     }
-    j = oidp_json_bind(a->r->pool, json_loads(payload, 0, NULL));
-    if (!j || json_unpack(j, "{s:s, s:s}", "iss", &iss, "sub", &sub) != 0
-        || strcmp(iss, a->c->issuer) != 0) {
-        *desc = "id_token_hint is not an ID token issued here";
-        return OIDP_ERR_INVALID_REQUEST;
-    }
-    a->hint_sub = apr_pstrdup(a->r->pool, sub);
+    a->hint_sub = h.sub;
     return OIDP_OK;
 }
 
@@ -182,6 +187,8 @@ oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err,
     const char *prompt = param(a, "prompt");
     const char *hint = param(a, "id_token_hint");
     apr_array_header_t *allowed;
+    apr_hash_t *allowed_set;
+    const char *err = NULL;
     oidp_err_t e;
     int i;
 
@@ -217,14 +224,21 @@ oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err,
         *desc = "scope is missing";
         return OIDP_ERR_INVALID_SCOPE;
     }
-    a->scopes = oidp_scope_parse(a->r->pool, scope);
-    if (!a->scopes || a->scopes->nelts == 0) {
+    if (oidp_scope_split(&a->scopes, a->r->pool, scope, OIDP_SCOPE_MAX_VALUES, OIDP_SCOPE_MAX_LEN,
+                         &err)
+        != APR_SUCCESS) {
+        *desc = err;
+        return OIDP_ERR_INVALID_SCOPE;
+    }
+    if (a->scopes->nelts == 0) {
         *desc = "malformed scope";
         return OIDP_ERR_INVALID_SCOPE;
     }
     allowed = oidp_scope_parse(a->r->pool, a->client->scopes);
+    allowed_set = oidp_scope_set(a->r->pool, allowed);
     for (i = 0; i < a->scopes->nelts; i++) {
-        if (!oidp_scope_has(allowed, APR_ARRAY_IDX(a->scopes, i, const char *))) {
+        if (!apr_hash_get(allowed_set, APR_ARRAY_IDX(a->scopes, i, const char *),
+                          APR_HASH_KEY_STRING)) {
             *desc = "a requested scope is not allowed for this client";
             return OIDP_ERR_INVALID_SCOPE;
         }
@@ -280,15 +294,25 @@ oidp_err_t oidp_authorize_request_check(oidp_authz_t *a, oidp_err_t parse_err,
     if (hint && (e = check_hint(a, hint, desc)) != OIDP_OK) {
         return e;
     }
+    /* the nonce goes into the ID token, a JSON string: jansson refuses
+     * what is not UTF-8, and the claim would be missing */
     a->nonce = param(a, "nonce");
     if (a->nonce && strlen(a->nonce) > 512) {
         *desc = "nonce is too long";
+        return OIDP_ERR_INVALID_REQUEST;
+    }
+    if (!oidp_utf8_valid_str(a->nonce)) {
+        *desc = "nonce must be UTF-8";
         return OIDP_ERR_INVALID_REQUEST;
     }
     /* Casdoor's apps send the user name as "username" */
     a->login_hint = param(a, "login_hint");
     if (!a->login_hint && a->r->method_number == M_GET) {
         a->login_hint = param(a, "username");
+    }
+    if (a->login_hint && (strlen(a->login_hint) > 512 || !oidp_utf8_valid_str(a->login_hint))) {
+        *desc = "login_hint must be UTF-8 of at most 512 bytes";
+        return OIDP_ERR_INVALID_REQUEST;
     }
     return OIDP_OK;
 }

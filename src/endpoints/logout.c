@@ -10,8 +10,11 @@
 
 #include <apr_strings.h>
 #include <httpd.h>
+#include <http_log.h>
 #include <http_protocol.h>
 
+#include "oidc_idp.h"
+#include "oidp_claims.h"
 #include "oidp_audit.h"
 #include "oidp_endpoints.h"
 #include "oidp_form.h"
@@ -25,36 +28,54 @@
 #include "oidp_json.h"
 #include "oidp_tpl.h"
 
-/* The client an ID token (or, as Casdoor's clients send, an access token)
- * was issued to, and its subject, if it is ours. */
-static const char *hint_client(request_rec *r, const oidp_cfg_t *c, const char *hint,
-                               const char **sub)
+#define SIGN_OUT_FAILED "Sign-out failed"
+
+/* What the id_token_hint says: the client it was issued to and its
+ * subject, and whether it may sign the user out without asking. It must be
+ * one of this issuer's ID tokens (typ JWT; expired ones are fine, RP-
+ * Initiated Logout 1.0 section 2). Casdoor's clients send their access
+ * token instead (casdoor.md 6): an access token (typ at+jwt) is taken only
+ * from a client of the Casdoor dialect, and only while it is unexpired may
+ * it sign out without confirmation. Any other token is refused: a resource
+ * server holding a user's access token cannot sign the user out. */
+static oidp_err_t read_hint(const char **client_id, const char **sub, int *confirmed,
+                            oidp_client_t **client, request_rec *r, const oidp_cfg_t *c,
+                            oidp_db_t *db, const char *hint)
 {
-    const char *header, *payload, *err = NULL, *iss = NULL, *who = NULL;
-    json_t *j, *aud;
+    const char *header, *payload, *err = NULL;
+    oidp_hint_t h;
+    apr_status_t rv;
 
-    *sub = NULL;
-
-    if (oidp_jose_verify(&header, &payload, r->pool, c->rt->keys, hint, &err) != APR_SUCCESS) {
-        return NULL;
+    *client_id = *sub = NULL;
+    *confirmed = 0;
+    if (oidp_jose_verify(&header, &payload, r->pool, c->rt->keys, hint, &err) != APR_SUCCESS
+        || oidp_claims_hint(&h, r->pool, header, payload, c->issuer, &err) != APR_SUCCESS) {
+        return OIDP_ERR_INVALID_REQUEST;
     }
-    j = oidp_json_bind(r->pool, json_loads(payload, 0, NULL));
-    if (!j || json_unpack(j, "{s:s}", "iss", &iss) != 0 || strcmp(iss, c->issuer) != 0) {
-        return NULL;
+    if (h.kind == OIDP_HINT_ACCESS_TOKEN) {
+        rv = oidp_store_client_get(client, r->pool, db, h.client_id, &err);
+        if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+            OIDP_STORE_ERROR(r, OIDP_LOGNO(00102), "client lookup (logout hint)", err);
+            return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
+        }
+        if (rv != APR_SUCCESS || !(*client)->dialect
+            || strcmp((*client)->dialect, OIDP_DIALECT_CASDOOR) != 0) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                          OIDP_LOGNO(00103) "an access token as id_token_hint from a client "
+                                            "not of the Casdoor dialect: refused");
+            *client = NULL;
+            return OIDP_ERR_INVALID_REQUEST;
+        }
+        *confirmed = h.exp > oidp_util_now();
     }
-    if (json_is_string(json_object_get(j, "sub"))) {
-        *sub = apr_pstrdup(r->pool, json_string_value(json_object_get(j, "sub")));
+    else {
+        *confirmed = 1;
     }
-    if (json_unpack(j, "{s:s}", "azp", &who) != 0
-        && json_unpack(j, "{s:s}", "client_id", &who) != 0) {
-        aud = json_object_get(j, "aud");
-        who = json_is_string(aud) ? json_string_value(aud)
-                                  : json_string_value(json_array_get(aud, 0));
-    }
-    return who ? apr_pstrdup(r->pool, who) : NULL;
+    *client_id = h.client_id;
+    *sub = h.sub;
+    return OIDP_OK;
 }
 
-#define SIGN_OUT_FAILED "Sign-out failed"
 
 static int signed_out(request_rec *r, const oidp_cfg_t *c)
 {
@@ -124,25 +145,41 @@ int oidp_logout_handle(request_rec *r, const oidp_cfg_t *c)
     uri = oidp_param(params, "post_logout_redirect_uri");
     state = oidp_param(params, "state");
     action = r->method_number == M_POST ? oidp_param(params, "oidp_action") : NULL;
-    if (hint) {
-        const char *who = hint_client(r, c, hint, &hint_sub);
-        if (!who || (client_id && strcmp(client_id, who) != 0)) {
-            return oidp_error_page(r, c, OIDP_ERR_INVALID_REQUEST, SIGN_OUT_FAILED,
-                                   "The application sent a sign-out request with an ID token "
-                                   "that was not issued here.");
-        }
-        client_id = who;
-        hinted = 1;
-    }
     e = oidp_dbd_acquire(&db, r, &desc);
     if (e != OIDP_OK) {
         return oidp_error_page(r, c, e, SIGN_OUT_FAILED,
                                "The sign-in service is temporarily unavailable.");
     }
+    if (hint) {
+        const char *who = NULL;
+        e = read_hint(&who, &hint_sub, &hinted, &client, r, c, db, hint);
+        if (e == OIDP_ERR_TEMPORARILY_UNAVAILABLE) {
+            return oidp_error_page(r, c, e, SIGN_OUT_FAILED,
+                                   "The sign-in service is temporarily unavailable.");
+        }
+        if (e != OIDP_OK || (client_id && strcmp(client_id, who) != 0)) {
+            return oidp_error_page(r, c, OIDP_ERR_INVALID_REQUEST, SIGN_OUT_FAILED,
+                                   "The application sent a sign-out request with an ID token "
+                                   "that was not issued here.");
+        }
+        client_id = who;
+    }
     if (uri) {
-        if (!client_id
-            || oidp_store_client_get(&client, r->pool, db, client_id, &err) != APR_SUCCESS
-            || !oidp_redirect_post_logout_allowed(client, uri)) {
+        apr_status_t rv = APR_NOTFOUND;
+        if (client_id && !client) {
+            rv = oidp_store_client_get(&client, r->pool, db, client_id, &err);
+        }
+        else if (client) {
+            rv = APR_SUCCESS;
+        }
+        if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+            /* a store that fails is not a URI that is not registered */
+            OIDP_STORE_ERROR(r, OIDP_LOGNO(00104), "client lookup (logout)", err);
+            return oidp_error_page(r, c, OIDP_ERR_TEMPORARILY_UNAVAILABLE, SIGN_OUT_FAILED,
+                                   "The sign-in service is temporarily unavailable. Please try "
+                                   "again in a moment.");
+        }
+        if (rv != APR_SUCCESS || !oidp_redirect_post_logout_allowed(client, uri)) {
             return oidp_error_page(r, c, OIDP_ERR_INVALID_REQUEST, SIGN_OUT_FAILED,
                                    "The application asked to return to an address that is not "
                                    "registered for it (post_logout_redirect_uri).");

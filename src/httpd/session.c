@@ -17,6 +17,7 @@
 
 #define KEY_SID "oidp.sid"
 #define KEY_CSRF "oidp.csrf"
+#define KEY_CONSENT "oidp.consent"
 
 /* mod_session's functions, set at configuration time, read-only afterwards */
 static APR_OPTIONAL_FN_TYPE(ap_session_load) * s_load;
@@ -123,6 +124,51 @@ int oidp_session_csrf_ok(const oidp_browser_t *b, const char *token)
     return b->csrf && token && oidp_util_consteq(b->csrf, token);
 }
 
+const char *oidp_session_consent_issue(request_rec *r, oidp_browser_t *b, const char *binding)
+{
+    const char *token = oidp_util_random_token(r->pool, 32);
+
+    if (!token || !b->z) {
+        return NULL;
+    }
+    /* "<token> <issued at> <binding>": one pending consent per browser */
+    s_set(r, b->z, KEY_CONSENT,
+          apr_psprintf(r->pool, "%s %" APR_INT64_T_FMT " %s", token, oidp_util_now(), binding));
+    b->dirty = 1;
+    return token;
+}
+
+int oidp_session_consent_take(request_rec *r, oidp_browser_t *b, const char *token,
+                              const char *binding, apr_int64_t ttl)
+{
+    const char *stored = NULL;
+    char *copy, *t, *at, *bound, *last = NULL, *end = NULL;
+    apr_int64_t issued;
+
+    if (!b->z) {
+        return 0;
+    }
+    s_get(r, b->z, KEY_CONSENT, &stored);
+    if (!stored) {
+        return 0;
+    }
+    /* used up whatever the answer: a token counts once */
+    s_set(r, b->z, KEY_CONSENT, NULL);
+    b->dirty = 1;
+    copy = apr_pstrdup(r->pool, stored);
+    t = apr_strtok(copy, " ", &last);
+    at = apr_strtok(NULL, " ", &last);
+    bound = apr_strtok(NULL, " ", &last);
+    if (!t || !at || !bound || !token || !binding) {
+        return 0;
+    }
+    issued = apr_strtoi64(at, &end, 10);
+    if (*end || oidp_util_now() - issued > ttl || oidp_util_now() < issued) {
+        return 0;
+    }
+    return oidp_util_consteq(t, token) && oidp_util_consteq(bound, binding);
+}
+
 oidp_err_t oidp_session_login(request_rec *r, const oidp_cfg_t *c, oidp_db_t *db, oidp_browser_t *b,
                               const oidp_user_t *u, const char **desc)
 {
@@ -166,6 +212,7 @@ oidp_err_t oidp_session_logout(request_rec *r, oidp_db_t *db, oidp_browser_t *b)
     if (b->z) {
         s_set(r, b->z, KEY_SID, NULL);
         s_set(r, b->z, KEY_CSRF, NULL);
+        s_set(r, b->z, KEY_CONSENT, NULL);
         b->dirty = 1;
     }
     b->sid = NULL;

@@ -3,8 +3,10 @@
  * verification (RFC 7636) on outside input. The input is split at the first
  * newline: a redirect URI, then a code_verifier. Properties: a URI is
  * allowed for a confidential client only when it is byte-equal to a
- * registered one; anything allowed for the public client holds no fragment
- * and starts with "http://"; a verifier matches the challenge of itself
+ * registered one; anything allowed for the public client holds no fragment,
+ * starts with "http://" and has no port or a port of 1 to 5 digits, at most
+ * 65535 (RFC 8252 7.3 through apr_uri_parse, which takes what strtol
+ * takes); a verifier matches the challenge of itself
  * and nothing else.
  */
 #include <string.h>
@@ -16,6 +18,30 @@
 #include "oidp_b64url.h"
 
 #include <openssl/evp.h>
+
+/* The port of an http://host[:port]/... URI is absent or 1-5 digits <= 65535. */
+static int port_ok(const char *uri)
+{
+    const char *auth = uri + 7, *end = auth + strcspn(auth, "/?#"), *colon;
+    long v = 0;
+    int n = 0;
+
+    colon = *auth == '[' ? memchr(auth, ']', (size_t)(end - auth)) : auth;
+    if (!colon) {
+        return 0;
+    }
+    colon = memchr(colon, ':', (size_t)(end - colon));
+    if (!colon) {
+        return 1;
+    }
+    for (colon++; colon < end; colon++, n++) {
+        if (*colon < '0' || *colon > '9') {
+            return 0;
+        }
+        v = v * 10 + (*colon - '0');
+    }
+    return n >= 1 && n <= 5 && v >= 1 && v <= 65535;
+}
 
 static const char *const registered[] = {"https://app.example.com/cb", "http://127.0.0.1/callback",
                                          "http://[::1]:8000/cb?x=1", "com.example.app:/oauth"};
@@ -48,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(oidp_redirect_uri_allowed(p, &conf, s) == exact);
     if (oidp_redirect_uri_allowed(p, &pub, s) && !exact) {
         FUZZ_ASSERT(strncmp(s, "http://", 7) == 0 && !strchr(s, '#'));
+        FUZZ_ASSERT(port_ok(s));
     }
 
     if (EVP_Digest(verifier, strlen(verifier), md, &mdlen, EVP_sha256(), NULL)) {

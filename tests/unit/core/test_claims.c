@@ -4,6 +4,8 @@
  */
 #include <string.h>
 
+#include <apr_strings.h>
+
 #include "oidp_claims.h"
 #include "oidp_util.h"
 #include "unit.h"
@@ -217,6 +219,126 @@ START_TEST(id_token_claims)
 }
 END_TEST
 
+/* the limits of a claims request and its encoding (issue 8) */
+START_TEST(claims_request_limits)
+{
+    apr_array_header_t *allowed = oidp_scope_parse(p, "openid profile email");
+    apr_array_header_t *implied = NULL, *names = apr_array_make(p, 128, sizeof(const char *));
+    const char *err = NULL, *pad;
+    char *big;
+    int i;
+
+    /* one byte over the length limit, valid otherwise */
+    pad = "{\"userinfo\":{\"email\":{\"value\":\"";
+    big = apr_palloc(p, OIDP_CLAIMS_MAX_LEN + 2);
+    memset(big, 'a', OIDP_CLAIMS_MAX_LEN + 1);
+    memcpy(big, pad, strlen(pad));
+    memcpy(big + OIDP_CLAIMS_MAX_LEN + 1 - 4, "\"}}}", 4);
+    big[OIDP_CLAIMS_MAX_LEN + 1] = '\0';
+    ck_assert_ptr_null(oidp_claims_request_parse(p, big, allowed, &implied, &err));
+    ck_assert_str_eq(err, "claims is too long");
+    big[OIDP_CLAIMS_MAX_LEN - 4] = '"';
+    memcpy(big + OIDP_CLAIMS_MAX_LEN - 4, "\"}}}", 4);
+    big[OIDP_CLAIMS_MAX_LEN] = '\0';
+    ck_assert_ptr_nonnull(oidp_claims_request_parse(p, big, allowed, &implied, &err));
+
+    /* 100 names per target, not 101 */
+    for (i = 0; i < OIDP_CLAIMS_MAX_NAMES; i++) {
+        APR_ARRAY_PUSH(names, const char *) = apr_psprintf(p, "\"c%d\":null", i);
+    }
+    ck_assert_ptr_nonnull(oidp_claims_request_parse(
+        p, apr_pstrcat(p, "{\"userinfo\":{", apr_array_pstrcat(p, names, ','), "}}", NULL), allowed,
+        &implied, &err));
+    APR_ARRAY_PUSH(names, const char *) = "\"email\":null";
+    ck_assert_ptr_null(oidp_claims_request_parse(
+        p, apr_pstrcat(p, "{\"userinfo\":{", apr_array_pstrcat(p, names, ','), "}}", NULL), allowed,
+        &implied, &err));
+    ck_assert_str_eq(err, "too many claims requested");
+
+    ck_assert_ptr_null(oidp_claims_request_parse(
+        p, "{\"userinfo\":{\"email\":{\"value\":\"\xc0\xaf\"}}}", allowed, &implied, &err));
+    ck_assert_str_eq(err, "claims must be UTF-8");
+}
+END_TEST
+
+/* a nonce that cannot be a JSON string: no ID token, never one without it */
+START_TEST(id_token_refuses_invalid_utf8)
+{
+    oidp_id_token_t t;
+
+    memset(&t, 0, sizeof(t));
+    t.issuer = "https://idp.example.com";
+    t.sub = "s";
+    t.aud = "client";
+    t.iat = 200;
+    t.exp = 300;
+    t.nonce = "n-\xff";
+    ck_assert_ptr_null(oidp_claims_id_token(&t));
+    t.nonce = "n-\xc3\xa9";
+    ck_assert_ptr_nonnull(oidp_json_bind(p, oidp_claims_id_token(&t)));
+}
+END_TEST
+
+/* id_token_hint: ID tokens and access tokens of this issuer told apart */
+START_TEST(hint_kinds)
+{
+    const char *iss = "https://idp.example.com", *err = NULL;
+    oidp_hint_t h;
+
+    ck_assert_int_eq(oidp_claims_hint(&h, p, "{\"alg\":\"RS256\",\"typ\":\"JWT\"}",
+                                      "{\"iss\":\"https://idp.example.com\",\"sub\":\"u1\","
+                                      "\"aud\":\"c1\",\"azp\":\"c1\",\"exp\":5}",
+                                      iss, &err),
+                     APR_SUCCESS);
+    ck_assert_int_eq(h.kind, OIDP_HINT_ID_TOKEN);
+    ck_assert_str_eq(h.sub, "u1");
+    ck_assert_str_eq(h.client_id, "c1");
+    ck_assert_int_eq(h.exp, 5);
+    /* an audience array with azp naming one of them */
+    ck_assert_int_eq(oidp_claims_hint(&h, p, "{\"typ\":\"JWT\"}",
+                                      "{\"iss\":\"https://idp.example.com\",\"sub\":\"u1\","
+                                      "\"aud\":[\"api\",\"c1\"],\"azp\":\"c1\"}",
+                                      iss, &err),
+                     APR_SUCCESS);
+    ck_assert_str_eq(h.client_id, "c1");
+    /* an access token (RFC 9068) */
+    ck_assert_int_eq(oidp_claims_hint(&h, p, "{\"typ\":\"at+jwt\"}",
+                                      "{\"iss\":\"https://idp.example.com\",\"sub\":\"u1\","
+                                      "\"aud\":\"api\",\"client_id\":\"c1\",\"scope\":\"openid\"}",
+                                      iss, &err),
+                     APR_SUCCESS);
+    ck_assert_int_eq(h.kind, OIDP_HINT_ACCESS_TOKEN);
+    ck_assert_str_eq(h.client_id, "c1");
+    /* refused: another issuer, no typ, another typ, an access token's
+     * claims under typ JWT, azp not the audience, an array without azp */
+    {
+        static const char *const bad[][2] = {
+            {"{\"typ\":\"JWT\"}", "{\"iss\":\"https://other\",\"sub\":\"u\",\"aud\":\"c\"}"},
+            {"{\"alg\":\"RS256\"}",
+             "{\"iss\":\"https://idp.example.com\",\"sub\":\"u\",\"aud\":\"c\"}"},
+            {"{\"typ\":\"logout+jwt\"}",
+             "{\"iss\":\"https://idp.example.com\",\"sub\":\"u\",\"aud\":\"c\"}"},
+            {"{\"typ\":\"JWT\"}",
+             "{\"iss\":\"https://idp.example.com\",\"sub\":\"u\",\"aud\":\"c\","
+             "\"client_id\":\"c\",\"scope\":\"openid\"}"},
+            {"{\"typ\":\"JWT\"}",
+             "{\"iss\":\"https://idp.example.com\",\"sub\":\"u\",\"aud\":\"c\",\"azp\":\"d\"}"},
+            {"{\"typ\":\"JWT\"}",
+             "{\"iss\":\"https://idp.example.com\",\"sub\":\"u\",\"aud\":[\"c\",\"d\"]}"},
+            {"{\"typ\":\"JWT\"}", "{\"iss\":\"https://idp.example.com\",\"aud\":\"c\"}"},
+            {"{\"typ\":\"at+jwt\"}",
+             "{\"iss\":\"https://idp.example.com\",\"sub\":\"u\",\"aud\":\"c\"}"},
+            {"[]", "{}"},
+        };
+        size_t i;
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            ck_assert_msg(oidp_claims_hint(&h, p, bad[i][0], bad[i][1], iss, &err) == APR_EINVAL,
+                          "accepted #%zu", i);
+        }
+    }
+}
+END_TEST
+
 START_TEST(casdoor_user_object)
 {
     json_t *j = oidp_json_bind(p, oidp_claims_casdoor_user(p, alice(),
@@ -247,6 +369,9 @@ static Suite *claims_suite(void)
     tcase_add_test(tc, casdoor_dialect);
     tcase_add_test(tc, claims_request_parse);
     tcase_add_test(tc, id_token_claims);
+    tcase_add_test(tc, claims_request_limits);
+    tcase_add_test(tc, id_token_refuses_invalid_utf8);
+    tcase_add_test(tc, hint_kinds);
     tcase_add_test(tc, casdoor_user_object);
     suite_add_tcase(s, tc);
     return s;

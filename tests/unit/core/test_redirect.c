@@ -80,6 +80,30 @@ START_TEST(loopback_port_varies_for_public_clients)
 }
 END_TEST
 
+/* the port of the any-port rule: 1-5 digits, 1-65535, nothing else (what
+ * strtol skips or takes: blanks, CR LF, signs) */
+START_TEST(loopback_port_digits_only)
+{
+    oidp_client_t *pub = client(OIDP_AUTH_NONE, "http://127.0.0.1/cb", "http://[::1]/cb");
+    static const char *const refused[] = {
+        "http://127.0.0.1:\r\n80/cb", "http://127.0.0.1: 80/cb",    "http://127.0.0.1:+80/cb",
+        "http://127.0.0.1:-80/cb",    "http://127.0.0.1:\t80/cb",   "http://127.0.0.1:80 /cb",
+        "http://127.0.0.1:/cb",       "http://127.0.0.1:0/cb",      "http://127.0.0.1:65536/cb",
+        "http://127.0.0.1:655350/cb", "http://127.0.0.1:000080/cb", "http://127.0.0.1:0x50/cb",
+        "http://127.0.0.1:99999/cb",  "http://[::1]:\n80/cb",       "http://[::1]:-1/cb",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        ck_assert_msg(!oidp_redirect_uri_allowed(p, pub, refused[i]), "allowed: %s", refused[i]);
+    }
+    ck_assert(oidp_redirect_uri_allowed(p, pub, "http://127.0.0.1:1/cb"));
+    ck_assert(oidp_redirect_uri_allowed(p, pub, "http://127.0.0.1:65535/cb"));
+    ck_assert(oidp_redirect_uri_allowed(p, pub, "http://127.0.0.1:08080/cb"));
+    ck_assert(oidp_redirect_uri_allowed(p, pub, "http://[::1]:51004/cb"));
+}
+END_TEST
+
 START_TEST(post_logout_exact)
 {
     oidp_client_t *c = client(OIDP_AUTH_BASIC, NULL, NULL);
@@ -180,6 +204,7 @@ static Suite *redirect_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, exact_match_only);
     tcase_add_test(tc, loopback_port_varies_for_public_clients);
+    tcase_add_test(tc, loopback_port_digits_only);
     tcase_add_test(tc, post_logout_exact);
     tcase_add_test(tc, build_query_fragment);
     tcase_add_test(tc, registration_check);
