@@ -152,16 +152,31 @@ AUTHZ="Basic $(printf 'app:%s' "$SECRET" | base64 -w0)"
 wrk_token() { # SECONDS: token requests, 8 connections; prints wrk's report
     BENCH_METHOD=POST BENCH_BODY='grant_type=client_credentials' BENCH_AUTHZ="$AUTHZ"         wrk -t 2 -c 8 -d "$1" -s "$TOP/bench/wrk/request.lua" "$IDP_URL/token" 2>&1
 }
-first=$(wrk_token 3)
-second=$(wrk_token 3)
-n1=$(printf '%s\n' "$first" | sed -n 's/.*"requests":\([0-9]*\).*"status_errors":\([0-9]*\).*/\1 \2/p')
-n2=$(printf '%s\n' "$second" | sed -n 's/.*"requests":\([0-9]*\).*"status_errors":\([0-9]*\).*/\1 \2/p')
-echo "# after a restart while idle: first 3 s $n1 (requests, non-2xx), next 3 s $n2"
-set -- $n2
-if [ "${1:-0}" -gt 0 ] && [ "${2:-1}" -eq 0 ]; then
-    ok "after PostgreSQL restarted while httpd was idle, every connection serves again ($1 token requests, 0 failed)"
+# Each lost connection answers one 503 at its first use, whenever that
+# comes (a connection little used may first serve seconds later): the
+# windows go on until one has no failure, and the failures are at most a
+# few per pooled connection; a connection whose statements stayed stale
+# would fail in every window.
+total=0
+clean=
+w=0
+while [ $w -lt 6 ]; do
+    w=$((w + 1))
+    out=$(wrk_token 3)
+    n=$(printf '%s\n' "$out" | sed -n 's/.*"requests":\([0-9]*\).*"status_errors":\([0-9]*\).*/\1 \2/p')
+    echo "# after a restart while idle: window $w (3 s): $n (requests, non-2xx)"
+    set -- $n
+    [ "${1:-0}" -gt 0 ] || break
+    total=$((total + ${2:-0}))
+    if [ "${2:-1}" -eq 0 ]; then
+        clean=$w
+        break
+    fi
+done
+if [ -n "$clean" ] && [ "$total" -le 64 ]; then
+    ok "after PostgreSQL restarted while httpd was idle, every connection serves again ($total 503s at first uses, none in window $clean)"
 else
-    not_ok "after PostgreSQL restarted while httpd was idle, every connection serves again ($n2)"
+    not_ok "after PostgreSQL restarted while httpd was idle, every connection serves again ($total failures, no clean window)"
 fi
 
 LOG="$IDP_STATE/error.log"
