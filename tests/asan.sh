@@ -3,6 +3,7 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer (build/asan/mod_oidc_idp.so,
 # `make asan` builds it and runs this):
 #   sh tests/asan.sh [TEST.PL arguments, e.g. 610-login-flow.t -verbose]
+# OIDP_ASAN_BACKEND=pgsql runs it on PostgreSQL instead (tests/pg.sh).
 #
 # Debian's /usr/sbin/apache2 is not instrumented, so httpd runs through a
 # wrapper that preloads gcc's libasan and libubsan (ASan must be the first
@@ -78,7 +79,8 @@ chmod 0755 "$LOGS/httpd"
 }
 
 rc=0
-OIDP_TEST_MODULE=$MODULE OIDP_TEST_HTTPD=$LOGS/httpd sh "$TOP/tests/suite.sh" sqlite3 "$@" || rc=$?
+BACKEND=${OIDP_ASAN_BACKEND:-sqlite3}
+OIDP_TEST_MODULE=$MODULE OIDP_TEST_HTTPD=$LOGS/httpd sh "$TOP/tests/suite.sh" "$BACKEND" "$@" || rc=$?
 
 # every report, whichever process wrote it; kept in tests/logs/asan/
 rm -rf "$TOP/tests/logs/asan" && mkdir -p "$TOP/tests/logs/asan"
@@ -88,7 +90,7 @@ for f in $(find "$LOGS/reports" -type f | sort); do
     echo "---- $(basename "$f")"
     head -n 60 "$f"
 done
-elog=$TOP/tests/logs/error_log.sqlite3
+elog=$TOP/tests/logs/error_log.$BACKEND
 inlog=0
 if [ -f "$elog" ]; then
     inlog=$(grep -cE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: (Address|Undefined|Leak)' "$elog" || true)
