@@ -64,7 +64,7 @@ lsan=detect_leaks=0
 cat >"$LOGS/httpd" <<EOF
 #!/bin/sh
 LD_PRELOAD="$ASAN_RT $UBSAN_RT\${LD_PRELOAD:+ \$LD_PRELOAD}"
-ASAN_OPTIONS="log_path=$LOGS/reports/asan:halt_on_error=1:abort_on_error=1:$lsan:detect_stack_use_after_return=0:strict_string_checks=1:check_initialization_order=1:detect_odr_violation=0"
+ASAN_OPTIONS="log_path=$LOGS/reports/asan:halt_on_error=1:abort_on_error=1:$lsan:detect_stack_use_after_return=0:strict_string_checks=1:check_initialization_order=1"
 UBSAN_OPTIONS="log_path=$LOGS/reports/ubsan:halt_on_error=1:abort_on_error=1:print_stacktrace=1"
 export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
 exec "$HTTPD" "\$@"
