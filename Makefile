@@ -5,7 +5,10 @@
 #   make test       install what is missing, build, run every suite
 #   make check      C unit tests only
 #   make bench      wrk benchmark against Apache serving static files
-#   make fuzz       run the fuzz targets for a while (FUZZ_SECONDS each)
+#   make fuzz       run the fuzz targets for a while (FUZZ_SECONDS each,
+#                   FUZZ_TARGETS="scope_parse ..." to choose some)
+#   make asan       the Apache::Test suite (SQLite) against an ASan+UBSan build
+#   make valgrind   the unit tests and the admin tool under valgrind
 #   make format     clang-format the C sources in place (make format-check: report)
 
 APXS       ?= $(shell command -v apxs 2>/dev/null || echo /usr/bin/apxs)
@@ -37,8 +40,8 @@ TOOL_SRCS  := $(wildcard tools/*.c)
 B          := build
 comma      := ,
 
-.PHONY: all module admin objects check test run bench fuzz deps-build deps-test clean distclean install \
-        format format-check
+.PHONY: all module admin objects check test run bench fuzz asan valgrind deps-build deps-test clean distclean \
+        install format format-check
 
 all: module admin
 
@@ -49,18 +52,31 @@ admin: $(B)/oidc-idp-admin
 # tree in build/apxs (its objects land there, folders kept).
 # The generated build/schema.c goes in as src/core/schema.c (the schema
 # version and migrations, src/core/migrate.c).
-$(B)/mod_oidc_idp.so: mod_oidc_idp.c $(SRCS) $(B)/schema.c $(HEADERS) Makefile
-	@rm -rf $(B)/apxs/src && mkdir -p $(B)/apxs
-	cp mod_oidc_idp.c $(B)/apxs/ && cp -r src $(B)/apxs/ && rm -f $(B)/apxs/src/README.md
-	cp $(B)/schema.c $(B)/apxs/src/core/schema.c
-	cd $(B)/apxs && $(APXS) -c -o mod_oidc_idp.la \
-	    $(addprefix -Wc$(comma),$(WARN) -std=gnu11 -fvisibility=hidden) \
+# $(call apxs_module,FOLDER,EXTRA CFLAGS,EXTRA LIBS): the recipe, shared by
+# the module and its sanitizer build (make asan).
+define apxs_module
+	@rm -rf $(1)/src && mkdir -p $(1)
+	cp mod_oidc_idp.c $(1)/ && cp -r src $(1)/ && rm -f $(1)/src/README.md
+	cp $(B)/schema.c $(1)/src/core/schema.c
+	cd $(1) && $(APXS) -c -o mod_oidc_idp.la \
+	    $(addprefix -Wc$(comma),$(WARN) -std=gnu11 -fvisibility=hidden $(2)) \
 	    $(addprefix -I$(CURDIR)/include/,$(LAYERS)) \
-	    $(DEP_CFLAGS) mod_oidc_idp.c $(SRCS) src/core/schema.c $(DEP_LIBS) > build.log 2>&1 || (grep -E -A3 "error:|warning:|undefined" build.log; false)
+	    $(DEP_CFLAGS) mod_oidc_idp.c $(SRCS) src/core/schema.c $(DEP_LIBS) $(3) > build.log 2>&1 || (grep -E -A3 "error:|warning:|undefined" build.log; false)
 	# a new file renamed into place: a running httpd keeps its mapping of the old one
-	cp $(B)/apxs/.libs/mod_oidc_idp.so $@.tmp && mv -f $@.tmp $@
+	cp $(1)/.libs/mod_oidc_idp.so $@.tmp && mv -f $@.tmp $@
 	@nm -D --defined-only $@ | awk '$$2 ~ /[TDB]/ {print $$3}' | grep -v '^oidc_idp_module$$' \
 	    | grep -v '^_' | sed 's/^/exported symbol: /' | (! grep .) || (echo "only oidc_idp_module may be exported" && false)
+endef
+
+$(B)/mod_oidc_idp.so: mod_oidc_idp.c $(SRCS) $(B)/schema.c $(HEADERS) Makefile
+	$(call apxs_module,$(B)/apxs,,)
+
+# The same module with AddressSanitizer and UndefinedBehaviorSanitizer (gcc's
+# runtimes, every finding fatal), for tests/asan.sh: Debian's apache2 is not
+# instrumented, so httpd runs with libasan and libubsan preloaded.
+SAN_FLAGS := -O1 -g -U_FORTIFY_SOURCE -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+$(B)/asan/mod_oidc_idp.so: mod_oidc_idp.c $(SRCS) $(B)/schema.c $(HEADERS) Makefile
+	$(call apxs_module,$(B)/asan/apxs,$(SAN_FLAGS),-lasan -lubsan)
 
 # The schema files and migrations, embedded into the admin tool and the core
 # (the folder too: its time changes when a migration is added or removed).
@@ -140,6 +156,13 @@ $(UNIT_HTTPD): $(B)/unit/%: tests/unit/httpd/%.c tests/unit/unit.c tests/unit/un
 check: $(UNIT_TESTS)
 	@sh tests/run-unit.sh $(UNIT_TESTS)
 
+# Sanitizers and leaks (tests/README.md): both are steps of `make test`.
+asan: deps-test $(B)/asan/mod_oidc_idp.so admin
+	sh tests/asan.sh
+
+valgrind: deps-test $(UNIT_TESTS) admin
+	sh tests/valgrind.sh
+
 deps-build:
 	@sh scripts/deps.sh build
 
@@ -160,7 +183,7 @@ bench: deps-test
 
 FUZZ_SECONDS ?= 30
 fuzz: deps-test
-	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 install: all
 	$(APXS) -i -n oidc_idp $(B)/mod_oidc_idp.so

@@ -28,7 +28,7 @@ LoadModule dbd_module $mods/mod_dbd.so
 DBDriver sqlite3
 DBDParams $dir/unused.db
 EOF
-my $ours = "LoadModule oidc_idp_module $top/build/mod_oidc_idp.so\n";
+my $ours = "LoadModule oidc_idp_module $ENV{OIDP_TEST_MODULE}\n";
 my $good = "OIDCIdPIssuer https://idp.example.com\nOIDCIdPSigningKey $K/main-rsa.pem\n";
 
 my $n = 0;

@@ -4,12 +4,15 @@
 #   1. C unit tests                  make check (tests/run-unit.sh)
 #   2. Apache::Test on SQLite        sh tests/suite.sh sqlite3
 #   3. Apache::Test on PostgreSQL    sh tests/suite.sh pgsql (throwaway cluster)
-#   4. fuzz corpus replay            sh tests/fuzz/run.sh 0
-#   5. source checks                 sh tests/check_sources.sh, and its self-test
+#   4. Apache::Test under ASan+UBSan make asan (tests/asan.sh: SQLite, 0 reports)
+#   5. valgrind                      make valgrind (tests/valgrind.sh: unit tests and
+#                                    the admin tool, 0 errors, 0 definite leaks)
+#   6. fuzz corpus replay            sh tests/fuzz/run.sh 0
+#   7. source checks                 sh tests/check_sources.sh, and its self-test
 #                                    (each check fails on a planted violation)
-#   6. schema migrations             sh tests/migrate.sh (SQLite, PostgreSQL, make run)
-#   7. end-to-end relying parties    tests/e2e/{mod_auth_openidc,multinode,clients,dovecot}.sh
-#   8. faults                        tests/faults/{pg-outage,sqlite-graceful,sqlite-locked}.sh
+#   8. schema migrations             sh tests/migrate.sh (SQLite, PostgreSQL, make run)
+#   9. end-to-end relying parties    tests/e2e/{mod_auth_openidc,multinode,clients,dovecot}.sh
+#  10. faults                        tests/faults/{pg-outage,sqlite-graceful,sqlite-locked}.sh
 # Every step runs even when an earlier one failed, so that one run reports
 # everything; the exit status is non-zero if any step failed. Each step
 # stops what it started (httpd, PostgreSQL), also on failure or Ctrl-C.
@@ -81,13 +84,38 @@ for backend in sqlite3 pgsql; do
     fi
 done
 
-# ---- 4. fuzz corpus replay
+# ---- 4. the Apache::Test suite on SQLite against the ASan+UBSan build
+sum="$WORK/summary.asan"
+export OIDP_TEST_SUMMARY="$sum"
+step asan "$MAKE" --no-print-directory asan
+unset OIDP_TEST_SUMMARY
+# "asan: ok: ... 0 sanitizer reports" or "asan: FAILED: ..., N sanitizer report files, ..."
+line=$(grep -E '^asan: (ok|FAILED)' "$WORK/asan.log" | tail -n 1 || true)
+if [ -s "$sum" ] && [ -n "$line" ]; then
+    get() { tr ' ' '\n' <"$sum" | sed -n "s/^$1=//p"; }
+    st=ok
+    [ "$rc" -eq 0 ] && [ "$(get status)" = ok ] || st="FAILED (${line#asan: FAILED: })"
+    row "apache-test sqlite3 ASan+UBSan" "$(get tests)" "$(get passed)" "$(get failed)" "$(get skipped)" "$st"
+else
+    row "apache-test sqlite3 ASan+UBSan" ? ? ? ? "FAILED (exit $rc, no summary)"
+fi
+
+# ---- 5. valgrind: "valgrind NAME: R runs, ..." per binary, then
+# "valgrind: ok: N binaries, E errors, D bytes definitely lost"
+step valgrind "$MAKE" --no-print-directory valgrind
+n=$(grep -cE '^valgrind [^ ]+: [0-9]+ runs' "$WORK/valgrind.log" || true)
+bad=$(grep -cE '^valgrind [^ ]+: [0-9]+ runs.*: FAILED$' "$WORK/valgrind.log" || true)
+st=ok
+[ "$rc" -eq 0 ] && grep -qE '^valgrind: ok:' "$WORK/valgrind.log" || st="FAILED (exit $rc)"
+row "valgrind (unit, admin tool)" "$n" $((n - bad)) "$bad" - "$st"
+
+# ---- 6. fuzz corpus replay
 step fuzz sh tests/fuzz/run.sh 0
 st=ok
 [ "$rc" -eq 0 ] || st="FAILED (exit $rc)"
 row "fuzz replay" - - - - "$st"
 
-# ---- 5. source checks
+# ---- 7. source checks
 step sources sh tests/check_sources.sh
 st=ok
 [ "$rc" -eq 0 ] || st="FAILED (exit $rc)"
@@ -120,17 +148,17 @@ e2e_rows() {
     fi
 }
 
-# ---- 6. schema migrations: "E2E migrations: P passed, F failed"
+# ---- 8. schema migrations: "E2E migrations: P passed, F failed"
 step migrations sh tests/migrate.sh
 e2e_rows migrations
 
-# ---- 7. end-to-end: each script prints "E2E <client...>: P passed, F failed"
+# ---- 9. end-to-end: each script prints "E2E <client...>: P passed, F failed"
 for e2e in mod_auth_openidc multinode clients dovecot; do
     step "e2e-$e2e" sh "tests/e2e/$e2e.sh"
     e2e_rows "e2e-$e2e"
 done
 
-# ---- 8. faults: "E2E faults-<name>: P passed, F failed"
+# ---- 10. faults: "E2E faults-<name>: P passed, F failed"
 for f in pg-outage sqlite-graceful sqlite-locked; do
     step "faults-$f" sh "tests/faults/$f.sh"
     e2e_rows "faults-$f"

@@ -11,6 +11,10 @@
 # need lies in the clone (which may sit under a folder they cannot enter).
 # The summary line is printed by TEST.PL; OIDP_TEST_SUMMARY=file also gets
 # it in key=value form (tests/run-all.sh reads it).
+# OIDP_TEST_MODULE=FILE loads another build of the module (default
+# build/mod_oidc_idp.so) and OIDP_TEST_HTTPD=PROGRAM runs another httpd
+# (default /usr/sbin/apache2), e.g. a wrapper that sets its environment:
+# tests/asan.sh runs the suite so against build/asan/mod_oidc_idp.so.
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,7 +25,8 @@ sqlite3 | pgsql) shift ;;
 esac
 
 ADMIN=$TOP/build/oidc-idp-admin
-for f in "$TOP/build/mod_oidc_idp.so" "$ADMIN"; do
+MODULE=${OIDP_TEST_MODULE:-$TOP/build/mod_oidc_idp.so}
+for f in "$MODULE" "$ADMIN"; do
     [ -x "$f" ] || [ -f "$f" ] || { echo "suite: $f is missing: run make all" >&2; exit 1; }
 done
 APXS=${APXS:-/usr/bin/apxs}
@@ -116,7 +121,7 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 export OIDP_TEST_TOP="$TOP" OIDP_TEST_STATE="$STATE" OIDP_TEST_DB="$DB" \
-    OIDP_TEST_BACKEND="$backend" OIDP_TEST_MODULES="$MODULES" APXS="$APXS"
+    OIDP_TEST_BACKEND="$backend" OIDP_TEST_MODULES="$MODULES" OIDP_TEST_MODULE="$MODULE" APXS="$APXS"
 
 # a fresh error_log per run (the .t files read it; Apache::Test appends)
 rm -f "$TOP/tests/logs/error_log" "$TOP/tests/logs/access_log"

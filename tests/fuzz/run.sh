@@ -114,6 +114,8 @@ for n in $NAMES; do
         continue
     fi
     # 2. fuzz from the seeds and what earlier runs found
+    before=$(find "$found" -type f | wc -l)
+    crashes0=$(ls "$OUT"/artifacts/"$n"-* 2>/dev/null | wc -l)
     t=$SECS
     [ "$t" -eq 0 ] && t=$SHORT
     dict=
@@ -122,7 +124,9 @@ for n in $NAMES; do
     if ! "$bin" $dict -max_total_time="$t" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$OUT/artifacts/$n-" "$found" "$seeds" >>"$log" 2>&1; then
         tail -n 60 "$log"
-        echo "fuzz $n: FAILED (crash reproducer: $(ls -t "$OUT"/artifacts/"$n"-* 2>/dev/null | head -n 1))"
+        crashes=$(($(ls "$OUT"/artifacts/"$n"-* 2>/dev/null | wc -l) - crashes0))
+        execs=$(grep -Eo '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')
+        echo "fuzz $n: FAILED: ${execs:-?} executions, $crashes crashes (crash reproducer: $(ls -t "$OUT"/artifacts/"$n"-* 2>/dev/null | head -n 1))"
         status=1
         continue
     fi
@@ -130,7 +134,8 @@ for n in $NAMES; do
     persec=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
     cov=$(grep -Eo 'cov: [0-9]+' "$log" | tail -n 1 | sed 's/cov: //')
     total=$((total + ${execs:-0}))
-    echo "fuzz $n: ok: $nseeds seeds replayed, ${execs:-?} executions in ${t}s (${persec:-?}/s), coverage ${cov:-?} edges, $(find "$found" -type f | wc -l) inputs in $found"
+    after=$(find "$found" -type f | wc -l)
+    echo "fuzz $n: ok: $nseeds seeds replayed, ${execs:-?} executions in ${t}s (${persec:-?}/s), 0 crashes, coverage ${cov:-?} edges, $((after - before)) new inputs ($after in $found)"
 done
 
 if [ $status -eq 0 ]; then

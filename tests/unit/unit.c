@@ -75,12 +75,48 @@ int ut_main(Suite *s)
     return failed == 0 ? 0 : 1;
 }
 
+static apr_status_t key_free(void *k)
+{
+    EVP_PKEY_free(k);
+    return APR_SUCCESS;
+}
+
+/* RSA key generation is what makes the tests slow under valgrind:
+ * tests/valgrind.sh generates RSA keys natively beforehand into
+ * $UT_KEY_DIR/rsa-BITS-N.pem, and the Nth key of BITS asked for is that
+ * file's (each call still gets a key of its own). */
+static EVP_PKEY *rsa_pregenerated(int bits)
+{
+    static int next[8];
+    const char *dir = getenv("UT_KEY_DIR");
+    int slot = bits / 1024 < 8 ? bits / 1024 : 7;
+    char path[512];
+    EVP_PKEY *k;
+    FILE *f;
+
+    if (!dir || !*dir) {
+        return NULL;
+    }
+    snprintf(path, sizeof(path), "%s/rsa-%d-%d.pem", dir, bits, next[slot]++);
+    f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "ut_keygen: no %s, generating\n", path);
+        return NULL;
+    }
+    k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    return k;
+}
+
 EVP_PKEY *ut_keygen(const char *type, const char *curve, int bits)
 {
     EVP_PKEY *k = NULL;
 
     if (strcmp(type, "RSA") == 0) {
-        k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
+        k = rsa_pregenerated(bits);
+        if (!k) {
+            k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
+        }
     }
     else if (strcmp(type, "EC") == 0) {
         k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve);
@@ -92,6 +128,8 @@ EVP_PKEY *ut_keygen(const char *type, const char *curve, int bits)
         ERR_print_errors_fp(stderr);
         abort();
     }
+    /* freed with the process pool at exit (apr_terminate) */
+    apr_pool_cleanup_register(pool, k, key_free, apr_pool_cleanup_null);
     return k;
 }
 

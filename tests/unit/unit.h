@@ -24,7 +24,8 @@ int ut_main(Suite *s);
 apr_pool_t *ut_pool(void);
 
 /* Fresh keys: "RSA" with bits, "EC" with a curve name ("P-256", "P-384",
- * "secp256k1"), "ED25519" or "ED448". The EVP_PKEY lives until exit. */
+ * "secp256k1"), "ED25519" or "ED448". The EVP_PKEY lives until exit (the
+ * process pool frees it: never free it yourself). */
 EVP_PKEY *ut_keygen(const char *type, const char *curve, int bits);
 /* PKCS#8 private key and SubjectPublicKeyInfo PEM texts of k. */
 const char *ut_pem_private(apr_pool_t *p, EVP_PKEY *k);

@@ -465,10 +465,6 @@ START_TEST(key_refusals)
     assert_refused("", NULL);
     assert_refused("not a key", NULL);
     assert_refused("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", NULL);
-    EVP_PKEY_free(rsa1024);
-    EVP_PKEY_free(p384);
-    EVP_PKEY_free(k1);
-    EVP_PKEY_free(ed448);
 }
 END_TEST
 

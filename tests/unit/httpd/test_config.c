@@ -22,8 +22,12 @@ static void setup(void)
     apr_pool_create(&p, ut_pool());
 }
 
+static void dbd_unregister(void);
+
 static void teardown(void)
 {
+    dbd_unregister(); /* a test that registered mod_dbd does not leak it into the next one
+                         when Check does not fork (CK_FORK=no, tests/valgrind.sh) */
     apr_pool_destroy(p);
 }
 
@@ -289,6 +293,17 @@ static void dbd_register(void)
     apr_dynamic_fn_register("ap_dbd_acquire", (apr_opt_fn_t *)fake_dbd_acquire);
     apr_dynamic_fn_register("ap_dbd_open", (apr_opt_fn_t *)fake_dbd_open);
     apr_dynamic_fn_register("ap_dbd_close", (apr_opt_fn_t *)fake_dbd_close);
+}
+
+/* mod_dbd gone again: registering NULL removes a name from APR's table */
+static void dbd_unregister(void)
+{
+    if (apr_hook_global_pool) {
+        apr_dynamic_fn_register("ap_dbd_prepare", NULL);
+        apr_dynamic_fn_register("ap_dbd_acquire", NULL);
+        apr_dynamic_fn_register("ap_dbd_open", NULL);
+        apr_dynamic_fn_register("ap_dbd_close", NULL);
+    }
 }
 
 START_TEST(cmd_issuer)
