@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS oidp_meta (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-INSERT OR IGNORE INTO oidp_meta (name, value) VALUES ('schema_version', '4');
+INSERT OR IGNORE INTO oidp_meta (name, value) VALUES ('schema_version', '5');
 
 CREATE TABLE IF NOT EXISTS oidp_client (
     client_id     TEXT PRIMARY KEY,
@@ -76,7 +76,9 @@ CREATE TABLE IF NOT EXISTS oidp_code (
     grant_id              TEXT NOT NULL,
     used                  INTEGER NOT NULL DEFAULT 0,
     created_at            INTEGER NOT NULL,
-    expires_at            INTEGER NOT NULL
+    expires_at            INTEGER NOT NULL,
+    amr                   TEXT,                 -- how the user authenticated (RFC 8176, space-separated)
+    acr                   TEXT
 );
 CREATE INDEX IF NOT EXISTS oidp_code_expires ON oidp_code (expires_at);
 
@@ -95,7 +97,9 @@ CREATE TABLE IF NOT EXISTS oidp_token (
     auth_time  INTEGER,
     issued_at  INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
-    revoked    INTEGER NOT NULL DEFAULT 0
+    revoked    INTEGER NOT NULL DEFAULT 0,
+    amr        TEXT,                    -- of the grant: how the user authenticated
+    acr        TEXT
 );
 CREATE INDEX IF NOT EXISTS oidp_token_grant ON oidp_token (grant_id);
 CREATE INDEX IF NOT EXISTS oidp_token_expires ON oidp_token (expires_at);
@@ -118,7 +122,9 @@ CREATE TABLE IF NOT EXISTS oidp_session (
     auth_time  INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
-    ended      INTEGER NOT NULL DEFAULT 0
+    ended      INTEGER NOT NULL DEFAULT 0,
+    amr        TEXT,                    -- RFC 8176 values, space-separated ("pwd", "otp mfa pwd")
+    acr        TEXT
 );
 CREATE INDEX IF NOT EXISTS oidp_session_expires ON oidp_session (expires_at);
 

@@ -40,6 +40,19 @@ const char *oidp_claims_request_parse(apr_pool_t *p, const char *json,
 void oidp_claims_user(json_t *j, const oidp_user_t *u, const apr_array_header_t *scopes,
                       const char *claims_request, const char *target, const char *dialect);
 
+/* Authentication method references (RFC 8176 2), as the amr claim holds
+ * them: a session's amr is a space-separated set of these. */
+#define OIDP_AMR_PWD "pwd" /* a password */
+#define OIDP_AMR_OTP "otp" /* a one-time password (TOTP) */
+#define OIDP_AMR_MFA "mfa" /* more than one factor */
+#define OIDP_AMR_HWK "hwk" /* proof of possession of a hardware-secured key */
+#define OIDP_AMR_SWK "swk" /* proof of possession of a software-secured key */
+
+/* The set amr (space-separated, may be NULL) with value added, once. */
+const char *oidp_claims_amr_add(apr_pool_t *p, const char *amr, const char *value);
+/* Non-zero when the space-separated set amr holds value. */
+int oidp_claims_amr_has(const char *amr, const char *value);
+
 typedef struct oidp_id_token_t {
     const char *issuer;
     const char *sub;
@@ -47,12 +60,15 @@ typedef struct oidp_id_token_t {
     const char *nonce;
     const char *at_hash;
     const char *sid;
+    const char *amr; /* space-separated RFC 8176 values, or NULL */
+    const char *acr; /* or NULL */
     apr_int64_t auth_time;
     apr_int64_t iat;
     apr_int64_t exp;
 } oidp_id_token_t;
 
-/* iss, sub, aud, exp, iat, auth_time, nonce (if sent), at_hash, azp, sid.
+/* iss, sub, aud, exp, iat, auth_time, nonce (if sent), at_hash, azp, sid,
+ * acr and amr (an array) when known.
  * NULL when a value cannot be a JSON string (invalid UTF-8): a claim is
  * never left out silently. */
 json_t *oidp_claims_id_token(const oidp_id_token_t *t);

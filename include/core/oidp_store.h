@@ -31,6 +31,7 @@ typedef enum {
     OIDP_STMT_SESSION_INSERT,
     OIDP_STMT_SESSION_GET,
     OIDP_STMT_SESSION_END,
+    OIDP_STMT_SESSION_REAUTH,
     OIDP_STMT_CONSENT_GET,
     OIDP_STMT_CONSENT_PUT,
     OIDP_STMT_THROTTLE_GET,
@@ -143,6 +144,9 @@ typedef struct oidp_grant_t {
     const char *sid;       /* the login session, if any */
     const char *grant_id;  /* tokens of one grant are revoked together */
     const char *claims;    /* the claims request (JSON) or NULL */
+    const char *amr;       /* how the user authenticated: space-separated RFC 8176
+                            * values ("pwd", "otp mfa pwd"), or NULL */
+    const char *acr;       /* the authentication context class reached, or NULL */
 } oidp_grant_t;
 
 #define OIDP_TOKEN_ACCESS "access"
@@ -183,6 +187,8 @@ typedef struct oidp_session_t {
     const char *issuer;
     const char *user_id;
     apr_int64_t auth_time;
+    const char *amr; /* as in oidp_grant_t */
+    const char *acr;
     apr_int64_t created_at;
     apr_int64_t expires_at;
     int ended;
@@ -250,6 +256,11 @@ apr_status_t oidp_store_session_get(oidp_session_t **s, apr_pool_t *p, oidp_db_t
                                     const char *sid, const char *issuer, const char **err);
 apr_status_t oidp_store_session_end(apr_pool_t *p, oidp_db_t *db, const char *sid,
                                     const char **err);
+/* Records a new authentication in a live session of this issuer (a second
+ * factor, a re-authentication): its auth_time, amr and acr. APR_NOTFOUND if
+ * the session is gone or ended. */
+apr_status_t oidp_store_session_reauth(apr_pool_t *p, oidp_db_t *db, const oidp_session_t *s,
+                                       const char **err);
 
 /* The scope a user granted a client, or NULL. */
 apr_status_t oidp_store_consent_get(const char **scope, apr_pool_t *p, oidp_db_t *db,

@@ -50,9 +50,12 @@ const char *oidp_session_consent_issue(request_rec *r, oidp_browser_t *b, const 
 int oidp_session_consent_take(request_rec *r, oidp_browser_t *b, const char *token,
                               const char *binding, apr_int64_t ttl);
 
-/* Starts a new login session for u (fresh sid and CSRF token). */
+/* Starts a new login session for u (fresh sid and CSRF token), recording
+ * how u authenticated: amr (space-separated RFC 8176 values, OIDP_AMR_*)
+ * and acr (or NULL), which the ID tokens of its grants carry. */
 oidp_err_t oidp_session_login(request_rec *r, const oidp_cfg_t *c, oidp_db_t *db, oidp_browser_t *b,
-                              const oidp_user_t *u, const char **desc);
+                              const oidp_user_t *u, const char *amr, const char *acr,
+                              const char **desc);
 
 /* Ends the login session: the row is marked ended, the cookie emptied. */
 oidp_err_t oidp_session_logout(request_rec *r, oidp_db_t *db, oidp_browser_t *b);

@@ -250,6 +250,34 @@ const char *oidp_claims_request_parse(apr_pool_t *p, const char *json,
     return json_object_size(out) ? oidp_json_dump(p, out, NULL) : "";
 }
 
+int oidp_claims_amr_has(const char *amr, const char *value)
+{
+    size_t n = strlen(value);
+    const char *s = amr;
+
+    while (s && *s) {
+        const char *e = strchr(s, ' ');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+
+        if (len == n && n && strncmp(s, value, n) == 0) {
+            return 1;
+        }
+        s = e ? e + 1 : NULL;
+    }
+    return 0;
+}
+
+const char *oidp_claims_amr_add(apr_pool_t *p, const char *amr, const char *value)
+{
+    if (!amr || !*amr) {
+        return apr_pstrdup(p, value);
+    }
+    if (!*value || oidp_claims_amr_has(amr, value)) {
+        return amr;
+    }
+    return apr_pstrcat(p, amr, " ", value, NULL);
+}
+
 json_t *oidp_claims_id_token(const oidp_id_token_t *t)
 {
     json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", t->issuer, "sub", t->sub, "aud",
@@ -272,6 +300,23 @@ json_t *oidp_claims_id_token(const oidp_id_token_t *t)
     }
     if (!bad && t->sid) {
         bad |= json_object_set_new(j, "sid", json_string(t->sid));
+    }
+    if (!bad && t->acr && *t->acr) {
+        bad |= json_object_set_new(j, "acr", json_string(t->acr));
+    }
+    if (!bad && t->amr && *t->amr) {
+        json_t *a = json_array();
+        const char *s = t->amr, *e;
+
+        bad |= !a || json_object_set_new(j, "amr", a);
+        while (!bad && *s) {
+            for (e = s; *e && *e != ' '; e++) {
+            }
+            if (e > s) {
+                bad |= json_array_append_new(a, json_stringn(s, (size_t)(e - s)));
+            }
+            s = *e ? e + 1 : e;
+        }
     }
     if (bad) {
         json_decref(j);

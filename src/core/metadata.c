@@ -30,7 +30,7 @@ static const char *const token_auth_methods[] = {"client_secret_basic", "client_
                                                  "none", NULL};
 /* clang-format off */
 static const char *const claims[] = {
-    "iss",   "sub",          "aud",         "exp",     "iat",           "auth_time",
+    "iss",   "sub",          "aud",         "exp",     "iat",           "auth_time", "amr",
     "nonce", "azp",          "at_hash",     "sid",     "name",          "given_name",
     "family_name", "preferred_username", "picture", "locale",  "updated_at",    "email",
     "email_verified", "phone_number", "phone_number_verified", "address", "groups", NULL};

@@ -142,6 +142,8 @@ apr_status_t oidp_mint_id_token(const char **jws, apr_pool_t *p, const oidp_mint
     t.at_hash = oidp_jose_half_hash(p, key->alg, access_token);
     t.sid = g->sid;
     t.auth_time = g->auth_time;
+    t.amr = g->amr;
+    t.acr = g->acr;
     t.iat = now;
     t.exp = now + m->id_token_ttl;
     j = oidp_json_bind(p, oidp_claims_id_token(&t));

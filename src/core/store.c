@@ -32,12 +32,12 @@
 #define TCOLS(t)                                                                                  \
     t "token_hash, " t "issuer, " t "audience, " t "kind, " t "client_id, " t "user_id, " t       \
       "scope, " t "jti, " t "grant_id, " t "sid, " t "claims, " t "auth_time, " t "issued_at, " t \
-      "expires_at, " t "revoked"
-#define TOKEN_NCOLS 15
+      "expires_at, " t "revoked, " t "amr, " t "acr"
+#define TOKEN_NCOLS 17
 
 #define CODE_COLS                                                                         \
     "code_hash, issuer, client_id, user_id, redirect_uri, scope, nonce, code_challenge, " \
-    "code_challenge_method, claims, auth_time, sid, grant_id, created_at, expires_at, used"
+    "code_challenge_method, claims, auth_time, sid, grant_id, created_at, expires_at, used, amr, acr"
 
 /* Placeholders: %s for text, %lld for integers (PostgreSQL types the
  * parameters of a prepared statement by them; SQLite converts by column
@@ -49,8 +49,8 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
     [OIDP_STMT_TOKEN_INSERT] =
         {OIDP_STMT_TOKEN_INSERT, "oidp_token_insert",
          "INSERT INTO oidp_token (token_hash, issuer, audience, kind, client_id, user_id, scope, jti, "
-         "grant_id, sid, claims, auth_time, issued_at, expires_at) "
-         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld)"},
+         "grant_id, sid, claims, auth_time, issued_at, expires_at, amr, acr) "
+         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld, %s, %s)"},
     [OIDP_STMT_TOKEN_GET] =
         {OIDP_STMT_TOKEN_GET, "oidp_token_get",
          "SELECT " TCOLS("t.") ", g.grant_id, c.claim_dialect, " UCOLS(
@@ -80,7 +80,7 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
     [OIDP_STMT_CODE_INSERT] = {OIDP_STMT_CODE_INSERT, "oidp_code_insert",
                                "INSERT INTO oidp_code (" CODE_COLS
                                ") VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-                               "%lld, %s, %s, %lld, %lld, 0)"},
+                               "%lld, %s, %s, %lld, %lld, 0, %s, %s)"},
     [OIDP_STMT_CODE_REDEEM] =
         {OIDP_STMT_CODE_REDEEM, "oidp_code_redeem",
          "UPDATE oidp_code SET used = used + 1 WHERE code_hash = %s AND client_id = %s "
@@ -88,15 +88,18 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
          "RETURNING " CODE_COLS},
     [OIDP_STMT_SESSION_INSERT] =
         {OIDP_STMT_SESSION_INSERT, "oidp_session_insert",
-         "INSERT INTO oidp_session (sid, issuer, user_id, auth_time, created_at, expires_at) "
-         "VALUES (%s, %s, %s, %lld, %lld, %lld)"},
+         "INSERT INTO oidp_session (sid, issuer, user_id, auth_time, created_at, expires_at, amr, "
+         "acr) VALUES (%s, %s, %s, %lld, %lld, %lld, %s, %s)"},
     [OIDP_STMT_SESSION_GET] =
         {OIDP_STMT_SESSION_GET, "oidp_session_get",
-         "SELECT s.sid, s.user_id, s.auth_time, s.created_at, s.expires_at, s.ended, " UCOLS(
-             "u.") " FROM oidp_session s JOIN oidp_user u ON u.id = s.user_id "
-                   "WHERE s.sid = %s AND s.issuer = %s"},
+         "SELECT s.sid, s.user_id, s.auth_time, s.created_at, s.expires_at, s.ended, s.amr, "
+         "s.acr, " UCOLS("u.") " FROM oidp_session s JOIN oidp_user u ON u.id = s.user_id "
+                               "WHERE s.sid = %s AND s.issuer = %s"},
     [OIDP_STMT_SESSION_END] = {OIDP_STMT_SESSION_END, "oidp_session_end",
                                "UPDATE oidp_session SET ended = 1 WHERE sid = %s"},
+    [OIDP_STMT_SESSION_REAUTH] = {OIDP_STMT_SESSION_REAUTH, "oidp_session_reauth",
+                                  "UPDATE oidp_session SET auth_time = %lld, amr = %s, acr = %s "
+                                  "WHERE sid = %s AND issuer = %s AND ended = 0"},
     [OIDP_STMT_CONSENT_GET] =
         {OIDP_STMT_CONSENT_GET, "oidp_consent_get",
          "SELECT scope FROM oidp_consent WHERE user_id = %s AND client_id = %s"},
@@ -730,16 +733,17 @@ apr_status_t oidp_store_user_revoke(int *sessions, int *tokens, apr_pool_t *p, o
 apr_status_t oidp_store_token_insert(apr_pool_t *p, oidp_db_t *db, const oidp_token_t *t,
                                      const char **err)
 {
-    const char *args[14] = {
+    const char *args[16] = {
         t->token_hash,         t->issuer,
         t->audience,           t->kind,
         t->grant.client_id,    t->grant.user_id,
         t->grant.scope,        t->jti,
         t->grant.grant_id,     t->grant.sid,
         t->grant.claims,       t->grant.auth_time ? i64s(p, t->grant.auth_time) : NULL,
-        i64s(p, t->issued_at), i64s(p, t->expires_at)};
+        i64s(p, t->issued_at), i64s(p, t->expires_at),
+        t->grant.amr,          t->grant.acr};
 
-    return run_query(NULL, p, db, OIDP_STMT_TOKEN_INSERT, 14, args, err);
+    return run_query(NULL, p, db, OIDP_STMT_TOKEN_INSERT, 16, args, err);
 }
 
 static void *token_from_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
@@ -761,6 +765,8 @@ static void *token_from_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
     k->issued_at = col_int(db, row, 12);
     k->expires_at = col_int(db, row, 13);
     k->revoked = (int)col_int(db, row, 14);
+    k->grant.amr = col(p, db, row, 15);
+    k->grant.acr = col(p, db, row, 16);
     if (!k->grant.scope) {
         k->grant.scope = "";
     }
@@ -919,7 +925,7 @@ apr_status_t oidp_store_throttle_clear(apr_pool_t *p, oidp_db_t *db, const char 
 apr_status_t oidp_store_code_insert(apr_pool_t *p, oidp_db_t *db, const oidp_code_t *c,
                                     const char **err)
 {
-    const char *args[15] = {c->code_hash,
+    const char *args[17] = {c->code_hash,
                             c->issuer,
                             c->grant.client_id,
                             c->grant.user_id,
@@ -933,9 +939,11 @@ apr_status_t oidp_store_code_insert(apr_pool_t *p, oidp_db_t *db, const oidp_cod
                             c->grant.sid,
                             c->grant.grant_id,
                             i64s(p, c->created_at),
-                            i64s(p, c->expires_at)};
+                            i64s(p, c->expires_at),
+                            c->grant.amr,
+                            c->grant.acr};
 
-    return run_query(NULL, p, db, OIDP_STMT_CODE_INSERT, 15, args, err);
+    return run_query(NULL, p, db, OIDP_STMT_CODE_INSERT, 17, args, err);
 }
 
 static void *code_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
@@ -958,6 +966,8 @@ static void *code_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
     k->created_at = col_int(db, row, 13);
     k->expires_at = col_int(db, row, 14);
     k->used = (int)col_int(db, row, 15);
+    k->grant.amr = col(p, db, row, 16);
+    k->grant.acr = col(p, db, row, 17);
     return k;
 }
 
@@ -976,14 +986,16 @@ apr_status_t oidp_store_code_redeem(oidp_code_t **c, apr_pool_t *p, oidp_db_t *d
 apr_status_t oidp_store_session_insert(apr_pool_t *p, oidp_db_t *db, const oidp_session_t *s,
                                        const char **err)
 {
-    const char *args[6] = {s->sid,
+    const char *args[8] = {s->sid,
                            s->issuer,
                            s->user_id,
                            i64s(p, s->auth_time),
                            i64s(p, s->created_at),
-                           i64s(p, s->expires_at)};
+                           i64s(p, s->expires_at),
+                           s->amr,
+                           s->acr};
 
-    return run_query(NULL, p, db, OIDP_STMT_SESSION_INSERT, 6, args, err);
+    return run_query(NULL, p, db, OIDP_STMT_SESSION_INSERT, 8, args, err);
 }
 
 static void *session_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
@@ -996,7 +1008,9 @@ static void *session_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
     k->created_at = col_int(db, row, 3);
     k->expires_at = col_int(db, row, 4);
     k->ended = col_flag(db, row, 5);
-    k->user = user_from_row(p, db, row, 6);
+    k->amr = col(p, db, row, 6);
+    k->acr = col(p, db, row, 7);
+    k->user = user_from_row(p, db, row, 8);
     return k;
 }
 
@@ -1012,6 +1026,16 @@ apr_status_t oidp_store_session_end(apr_pool_t *p, oidp_db_t *db, const char *si
 {
     const char *args[1] = {sid};
     return run_query(NULL, p, db, OIDP_STMT_SESSION_END, 1, args, err);
+}
+
+apr_status_t oidp_store_session_reauth(apr_pool_t *p, oidp_db_t *db, const oidp_session_t *s,
+                                       const char **err)
+{
+    const char *args[5] = {i64s(p, s->auth_time), s->amr, s->acr, s->sid, s->issuer};
+    int n = 0;
+    apr_status_t rv = run_query(&n, p, db, OIDP_STMT_SESSION_REAUTH, 5, args, err);
+
+    return rv == APR_SUCCESS && n == 0 ? APR_NOTFOUND : rv;
 }
 
 static void *text_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)

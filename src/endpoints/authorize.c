@@ -86,6 +86,8 @@ static oidp_err_t issue_code(oidp_authz_t *a)
     code.grant.claims = *a->claims ? a->claims : NULL;
     code.grant.auth_time = a->b->login->auth_time;
     code.grant.sid = a->b->login->sid;
+    code.grant.amr = a->b->login->amr;
+    code.grant.acr = a->b->login->acr;
     code.grant.grant_id = oidp_util_random_token(r->pool, 16);
     code.redirect_uri = a->redirect_uri;
     code.nonce = a->nonce;
@@ -260,7 +262,7 @@ static oidp_err_t answer_form(oidp_authz_t *a)
         return show_login(a, "Incorrect username or password.", oidp_param(a->params, "username"));
     }
     if (e == OIDP_OK) {
-        e = oidp_session_login(r, a->c, a->db, a->b, u, &desc);
+        e = oidp_session_login(r, a->c, a->db, a->b, u, OIDP_AMR_PWD, NULL, &desc);
     }
     if (e != OIDP_OK) {
         return page_error(a, e, "The sign-in service is temporarily unavailable.");

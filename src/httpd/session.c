@@ -170,7 +170,8 @@ int oidp_session_consent_take(request_rec *r, oidp_browser_t *b, const char *tok
 }
 
 oidp_err_t oidp_session_login(request_rec *r, const oidp_cfg_t *c, oidp_db_t *db, oidp_browser_t *b,
-                              const oidp_user_t *u, const char **desc)
+                              const oidp_user_t *u, const char *amr, const char *acr,
+                              const char **desc)
 {
     oidp_session_t *s = apr_pcalloc(r->pool, sizeof(*s));
     const char *err = NULL;
@@ -180,6 +181,8 @@ oidp_err_t oidp_session_login(request_rec *r, const oidp_cfg_t *c, oidp_db_t *db
     s->user_id = u->id;
     s->auth_time = s->created_at = oidp_util_now();
     s->expires_at = s->created_at + oidp_cfg_session_ttl(c);
+    s->amr = amr;
+    s->acr = acr;
     s->user = u;
     if (!s->sid) {
         *desc = "no randomness";

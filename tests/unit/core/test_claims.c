@@ -216,6 +216,33 @@ START_TEST(id_token_claims)
     j = oidp_json_bind(p, oidp_claims_id_token(&t));
     ck_assert_str_eq(STR(j, "nonce"), "n-0S6_WzA2Mj");
     ck_assert_str_eq(STR(j, "sid"), "sid1");
+    ck_assert_ptr_null(json_object_get(j, "amr")); /* only when known */
+    ck_assert_ptr_null(json_object_get(j, "acr"));
+    t.amr = "pwd otp mfa";
+    t.acr = "urn:example:mfa";
+    j = oidp_json_bind(p, oidp_claims_id_token(&t));
+    ck_assert_int_eq(json_array_size(json_object_get(j, "amr")), 3);
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(j, "amr"), 0)), "pwd");
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(j, "amr"), 2)), "mfa");
+    ck_assert_str_eq(STR(j, "acr"), "urn:example:mfa");
+    t.acr = "\xff"; /* not UTF-8: refused, never left out */
+    ck_assert_ptr_null(oidp_claims_id_token(&t));
+}
+END_TEST
+
+START_TEST(amr_sets)
+{
+    const char *a = oidp_claims_amr_add(p, NULL, OIDP_AMR_PWD);
+
+    ck_assert_str_eq(a, "pwd");
+    a = oidp_claims_amr_add(p, a, OIDP_AMR_OTP);
+    a = oidp_claims_amr_add(p, a, OIDP_AMR_MFA);
+    ck_assert_str_eq(oidp_claims_amr_add(p, a, OIDP_AMR_OTP), "pwd otp mfa"); /* once */
+    ck_assert(oidp_claims_amr_has(a, "otp"));
+    ck_assert(!oidp_claims_amr_has(a, "ot"));
+    ck_assert(!oidp_claims_amr_has(a, "pwd otp"));
+    ck_assert(!oidp_claims_amr_has(NULL, "pwd"));
+    ck_assert(!oidp_claims_amr_has("pwd", ""));
 }
 END_TEST
 
@@ -369,6 +396,7 @@ static Suite *claims_suite(void)
     tcase_add_test(tc, casdoor_dialect);
     tcase_add_test(tc, claims_request_parse);
     tcase_add_test(tc, id_token_claims);
+    tcase_add_test(tc, amr_sets);
     tcase_add_test(tc, claims_request_limits);
     tcase_add_test(tc, id_token_refuses_invalid_utf8);
     tcase_add_test(tc, hint_kinds);

@@ -366,11 +366,15 @@ START_TEST(token_insert_get)
 
     DB_OK(oidp_store_client_put(p, &db, client("app1"), 1, &err));
     DB_OK(oidp_store_user_put(p, &db, alice, 1, &err));
-    DB_OK(oidp_store_token_insert(p, &db, token("h-user", "app1", alice->id, "g1", 1700003600),
-                                  &err));
+    t = token("h-user", "app1", alice->id, "g1", 1700003600);
+    t->grant.amr = "pwd hwk";
+    t->grant.acr = "urn:example:cert";
+    DB_OK(oidp_store_token_insert(p, &db, t, &err));
     DB_OK(oidp_store_token_insert(p, &db, token("h-cc", "app1", NULL, NULL, 1700003600), &err));
 
     DB_OK(oidp_store_token_get(&t, p, &db, "h-user", &err));
+    ck_assert_str_eq(t->grant.amr, "pwd hwk");
+    ck_assert_str_eq(t->grant.acr, "urn:example:cert");
     ck_assert_str_eq(t->token_hash, "h-user");
     ck_assert_str_eq(t->issuer, "https://idp.example");
     ck_assert_str_eq(t->audience, "app1");
@@ -553,9 +557,24 @@ START_TEST(session_and_consent)
     s.auth_time = 1700000000;
     s.created_at = 1700000000;
     s.expires_at = 1700086400;
+    s.amr = "pwd";
     DB_OK(oidp_store_session_insert(p, &db, &s, &err));
     DB_OK(oidp_store_session_get(&got, p, &db, "sid-1", "https://idp.example.com", &err));
     ck_assert_str_eq(got->user_id, alice->id);
+    ck_assert_str_eq(got->amr, "pwd");
+    ck_assert_ptr_null(got->acr);
+    /* a second factor recorded in the live session */
+    s.auth_time = 1700000100;
+    s.amr = "pwd otp mfa";
+    s.acr = "mfa";
+    DB_OK(oidp_store_session_reauth(p, &db, &s, &err));
+    DB_OK(oidp_store_session_get(&got, p, &db, "sid-1", "https://idp.example.com", &err));
+    ck_assert_str_eq(got->amr, "pwd otp mfa");
+    ck_assert_str_eq(got->acr, "mfa");
+    ck_assert_int_eq(got->auth_time, 1700000100);
+    s.issuer = "https://other.example.com"; /* not this issuer's session */
+    ck_assert_int_eq(oidp_store_session_reauth(p, &db, &s, &err), APR_NOTFOUND);
+    s.issuer = "https://idp.example.com";
     ck_assert_int_eq(got->ended, 0);
     ck_assert_ptr_nonnull(got->user);
     ck_assert_str_eq(got->user->username, "alice");
@@ -566,6 +585,8 @@ START_TEST(session_and_consent)
     DB_OK(oidp_store_session_end(p, &db, "sid-1", &err));
     DB_OK(oidp_store_session_get(&got, p, &db, "sid-1", "https://idp.example.com", &err));
     ck_assert_int_eq(got->ended, 1);
+    /* an ended session takes no new authentication */
+    ck_assert_int_eq(oidp_store_session_reauth(p, &db, &s, &err), APR_NOTFOUND);
     ck_assert_int_eq(oidp_store_session_get(&got, p, &db, "nope", "https://idp.example.com", &err),
                      APR_NOTFOUND);
 
