@@ -97,8 +97,10 @@ for i in $(seq 1 94); do
     SCOPES="$SCOPES $(printf 's%03d' "$i")$(head -c 252 /dev/zero | tr '\0' 'x')"
 done
 RP=http://127.0.0.1:9/cb
+# the admin tool refuses weak secrets (at least 32 characters)
+SECRET=cpu-secret-0123456789abcdefghijklmnop
 BYE=http://127.0.0.1:9/bye
-printf 'cpu-secret\n' | "$ADMIN" --db "$DB" client add cpu-client --secret-stdin \
+printf '%s\n' "$SECRET" | "$ADMIN" --db "$DB" client add cpu-client --secret-stdin \
     --grant-types 'authorization_code refresh_token client_credentials' --scopes "$SCOPES" \
     --redirect-uri "$RP" --post-logout-uri "$BYE" --first-party >> "$WORK/admin.txt" 2>&1 ||
     { cat "$WORK/admin.txt" >&2; die "client add failed"; }
@@ -141,7 +143,7 @@ done
 
 echo "cpu-worst: mod_oidc_idp at http://127.0.0.1:$PORT (git $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo none)), $N requests per endpoint, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 CPU_WORST_ONLY=${CPU_WORST_ONLY:-} CPU_URL="http://127.0.0.1:$PORT" CPU_PIDFILE="$IDP/run/httpd.pid" CPU_N=$N CPU_SCOPES="$SCOPES" \
-    CPU_RP=$RP CPU_BYE=$BYE python3 - <<'PY'
+    CPU_RP=$RP CPU_BYE=$BYE CPU_SECRET=$SECRET python3 - <<'PY'
 import base64, hashlib, html.parser, json, os, re, secrets, subprocess, sys, urllib.parse
 import requests
 
@@ -151,7 +153,7 @@ SCOPES = os.environ["CPU_SCOPES"]
 RP, BYE = os.environ["CPU_RP"], os.environ["CPU_BYE"]
 PIDFILE = os.environ["CPU_PIDFILE"]
 HZ = os.sysconf("SC_CLK_TCK")
-AUTH = ("cpu-client", "cpu-secret")
+AUTH = ("cpu-client", os.environ["CPU_SECRET"])
 MAX_BODY = 65536
 
 def pids():
