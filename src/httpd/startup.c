@@ -31,6 +31,7 @@ static const char *server_label(apr_pool_t *p, server_rec *s)
 const char *oidp_startup_check(apr_pool_t *p, server_rec *s)
 {
     server_rec *sp;
+    const char *err;
     int any = 0;
 
     for (sp = s; sp; sp = sp->next) {
@@ -56,6 +57,10 @@ const char *oidp_startup_check(apr_pool_t *p, server_rec *s)
                                 "mod_oidc_idp: server %s needs an RSA OIDCIdPSigningKey: "
                                 "OpenID Connect requires RS256",
                                 server_label(p, sp));
+        }
+        err = oidp_session_check_cookie(p, sp, c->issuer);
+        if (err) {
+            return err;
         }
     }
     if (any && !oidp_dbd_loaded()) {
