@@ -241,6 +241,12 @@ void oidp_session_save(request_rec *r, const oidp_cfg_t *c, oidp_browser_t *b)
     if (s_save(r, z) != APR_SUCCESS) {
         return; /* mod_session has logged why */
     }
+    /* The cookie is written; what stays in z->encoded is its ciphertext.
+     * mod_session's output filter loads the session once more (the record
+     * itself is cached) and decodes z->encoded again, which would cost
+     * mod_session_crypto a second key derivation (PBKDF2, 4096 rounds: as
+     * much as the encryption) to learn what z->entries already hold. */
+    z->encoded = NULL;
     b->dirty = 0;
     https = strncasecmp(c->issuer, "https:", 6) == 0;
     /* behind TLS (here or at a load balancer) the cookie is Secure; a

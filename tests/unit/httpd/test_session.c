@@ -1,14 +1,19 @@
 /*
- * src/httpd/session.c: the start-up check of the session cookie against
- * the __Host- prefix (oidp_session_check_cookie), on configuration trees
- * built here as httpd builds ap_conftree.
+ * src/httpd/session.c: writing the cookie through a fake mod_session
+ * (Secure, the ciphertext not left to be decoded again), and the start-up
+ * check of the session cookie against the __Host- prefix
+ * (oidp_session_check_cookie) on configuration trees built here as httpd
+ * builds ap_conftree.
  */
 #include <string.h>
 
+#include <apr_optional.h>
 #include <apr_strings.h>
+#include <mod_session.h>
 #include <util_cfgtree.h>
 
 #include "oidc_idp.h"
+#include "oidp_config.h"
 #include "oidp_session.h"
 #include "unit_httpd.h"
 
@@ -59,6 +64,121 @@ static const char *check(const char *issuer, const char *args)
     cookie_in(&ap_conftree, NULL, args, 10);
     return oidp_session_check_cookie(p, ut_server(p, NULL), issuer);
 }
+
+/* ------------------------------------------------------------------ */
+/* saving through a fake mod_session */
+
+static const char *cookie_name; /* what the fake mod_session_cookie writes */
+static int saves;
+
+static apr_status_t fake_load(request_rec *r, session_rec **z)
+{
+    (void)r;
+    *z = NULL;
+    return APR_SUCCESS;
+}
+
+static apr_status_t fake_get(request_rec *r, session_rec *z, const char *key, const char **value)
+{
+    (void)r;
+    *value = apr_table_get(z->entries, key);
+    return APR_SUCCESS;
+}
+
+static apr_status_t fake_set(request_rec *r, session_rec *z, const char *key, const char *value)
+{
+    (void)r;
+    apr_table_set(z->entries, key, value);
+    return APR_SUCCESS;
+}
+
+/* as ap_session_save does: encode (the ciphertext in z->encoded), write
+ * the cookie, mark the record written */
+static apr_status_t fake_save(request_rec *r, session_rec *z)
+{
+    saves++;
+    z->encoded = "CIPHERTEXT";
+    apr_table_addn(r->err_headers_out, "Set-Cookie",
+                   apr_pstrcat(r->pool, cookie_name, "=CIPHERTEXT;path=/;HttpOnly", NULL));
+    z->written = 1;
+    return APR_SUCCESS;
+}
+
+static void session_register(void)
+{
+    apr_hook_global_pool = ut_pool();
+    apr_dynamic_fn_register("ap_session_load", (apr_opt_fn_t *)fake_load);
+    apr_dynamic_fn_register("ap_session_get", (apr_opt_fn_t *)fake_get);
+    apr_dynamic_fn_register("ap_session_set", (apr_opt_fn_t *)fake_set);
+    apr_dynamic_fn_register("ap_session_save", (apr_opt_fn_t *)fake_save);
+    ck_assert(oidp_session_init());
+}
+
+static void session_unregister(void)
+{
+    apr_dynamic_fn_register("ap_session_load", NULL);
+    apr_dynamic_fn_register("ap_session_get", NULL);
+    apr_dynamic_fn_register("ap_session_set", NULL);
+    apr_dynamic_fn_register("ap_session_save", NULL);
+    oidp_session_init();
+}
+
+/* Saves a changed session of an issuer under a cookie name: the session
+ * record, the Set-Cookie header written. */
+static const char *save(const char *issuer, const char *name, session_rec **zp)
+{
+    oidp_cfg_t *c = oidp_cfg_server_create(p, NULL);
+    request_rec *r = ut_request(p, ut_server(p, c));
+    session_rec *z = apr_pcalloc(p, sizeof(*z));
+    oidp_browser_t b = {.z = z, .dirty = 1};
+
+    c->issuer = issuer;
+    z->pool = p;
+    z->entries = apr_table_make(p, 4);
+    cookie_name = name;
+    saves = 0;
+    oidp_session_save(r, c, &b);
+    ck_assert_int_eq(saves, 1);
+    ck_assert_int_eq(b.dirty, 0);
+    *zp = z;
+    return apr_table_get(r->err_headers_out, "Set-Cookie");
+}
+
+START_TEST(save_leaves_nothing_to_decode_again)
+{
+    session_rec *z;
+
+    session_register();
+    save("http://127.0.0.1:8080", "oidp_session", &z);
+    /* mod_session's output filter loads the record again and decodes
+     * z->encoded: the ciphertext left there costs mod_session_crypto a
+     * second key derivation (PBKDF2) on every request that saves */
+    ck_assert_ptr_null(z->encoded);
+    ck_assert_int_eq(z->written, 1);
+    session_unregister();
+}
+END_TEST
+
+START_TEST(save_adds_secure)
+{
+    session_rec *z;
+
+    session_register();
+    ck_assert_str_eq(save("http://127.0.0.1:8080", "oidp_session", &z),
+                     "oidp_session=CIPHERTEXT;path=/;HttpOnly");
+    ck_assert_str_eq(save("https://idp.test", "oidp_session", &z),
+                     "oidp_session=CIPHERTEXT;path=/;HttpOnly;Secure");
+    /* a __Host- cookie is Secure whatever the issuer, or no browser takes it */
+    ck_assert_str_eq(save("http://127.0.0.1:8080", "__Host-s", &z),
+                     "__Host-s=CIPHERTEXT;path=/;HttpOnly;Secure");
+    ck_assert_str_eq(save("https://idp.test", "__Host-s", &z),
+                     "__Host-s=CIPHERTEXT;path=/;HttpOnly;Secure");
+    session_unregister();
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* the start-up check */
 
 START_TEST(https_host_prefix_passes_quietly)
 {
@@ -151,10 +271,16 @@ START_TEST(virtual_hosts_are_told_apart)
 }
 END_TEST
 
-static Suite *session_cookie_suite(void)
+static Suite *session_suite(void)
 {
-    Suite *s = suite_create("session_cookie");
+    Suite *s = suite_create("session");
+    TCase *w = tcase_create("save");
     TCase *t = tcase_create("host_prefix");
+
+    tcase_add_checked_fixture(w, setup, teardown);
+    tcase_add_test(w, save_leaves_nothing_to_decode_again);
+    tcase_add_test(w, save_adds_secure);
+    suite_add_tcase(s, w);
 
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, https_host_prefix_passes_quietly);
@@ -169,5 +295,5 @@ static Suite *session_cookie_suite(void)
 
 int main(void)
 {
-    return ut_main(session_cookie_suite());
+    return ut_main(session_suite());
 }
