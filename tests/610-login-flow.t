@@ -87,11 +87,43 @@ like($cookie, qr/;\s*HttpOnly/i, 'login page: the cookie is HttpOnly');
 like($cookie, qr/;\s*SameSite=Lax/i, 'login page: the cookie is SameSite=Lax');
 unlike($cookie, qr/;\s*Secure/i, 'login page: no Secure on an http issuer');
 {
-    my $r = get(query_path('/authorize', @AUTHZ), ua => browser(), vhost => 'oidp_https');
+    # An https issuer (oidp_https: TLS ends at a proxy in front) names its
+    # cookie __Host-, which a browser takes only with Secure, Path=/ and no
+    # Domain (issue 8, item 14).
+    my $host_cookie_ok = sub {
+        my ($r, $what) = @_;
+        my @ck = $r->header('Set-Cookie');
+        my @ours = grep { /^__Host-oidc_idp_session=/ } @ck;
+        is(scalar @ours, 1, "$what: one __Host-oidc_idp_session cookie") or diag(join "\n", @ck);
+        ok(!(grep { !/^__Host-/ } @ck), "$what: no cookie without the prefix") or diag(join "\n", @ck);
+        my %attr = map { /^\s*([^=;]+?)\s*(?:=\s*(.*?)\s*)?$/ ? (lc $1 => $2 // '') : () }
+            split /;/, ($ours[0] // '') =~ s/^[^;]*//r;
+        ok(exists $attr{secure}, "$what: Secure");
+        is($attr{path}, '/', "$what: Path=/");
+        ok(!exists $attr{domain}, "$what: no Domain");
+        ok(exists $attr{httponly}, "$what: HttpOnly");
+        is(lc($attr{samesite} // ''), 'lax', "$what: SameSite=Lax");
+    };
+    my $hb = browser(tls_proxy => 1);
+    my $r = get(query_path('/authorize', @AUTHZ), ua => $hb, vhost => 'oidp_https');
     is(page_kind($r), 'login', 'an https issuer: the login page');
-    my $ck = join "\n", $r->header('Set-Cookie');
-    like($ck, qr/^oidp_session=[^\n]*;\s*Secure/mi, 'an https issuer: the session cookie is Secure');
-    like($ck, qr/^oidp_session=[^\n]*;\s*HttpOnly/mi, 'an https issuer: and HttpOnly');
+    $host_cookie_ok->($r, 'an https issuer, login page');
+    # sign-in still works with it: login, code, tokens from this issuer
+    my $flow = code_flow(browser => $hb, client => $C, redirect_uri => $RP, user => [$uname, $PW],
+                         scope => 'openid profile', vhost => 'oidp_https');
+    is($flow->{res}->code, 200, 'an https issuer: signed in, the code redeemed');
+    my (undef, $claims) = jwt_decode($flow->{tokens}->{id_token});
+    is($claims && $claims->{iss}, 'https://localhost:' . OIDP::Test::port_of('oidp_https'),
+       'an https issuer: the ID token is of that issuer');
+    is($claims && $claims->{sub}, $sub, 'an https issuer: for the user who signed in');
+    # the cookie set at sign-in (the login form's answer: a first-party
+    # client, no consent page) has the same form
+    is("@{ $flow->{authz}->{pages} }", 'login redirect', 'an https issuer: login, then the code');
+    $host_cookie_ok->($flow->{authz}->{res}, 'an https issuer, sign-in');
+    # and the browser that holds it is signed in: SSO with prompt=none
+    my $sso = authorize($hb, params => [@AUTHZ, prompt => 'none'], vhost => 'oidp_https');
+    ok($sso->{cb} && $sso->{cb}->{params}->{code}, 'an https issuer: the __Host- cookie signs the browser in again (prompt=none gives a code)')
+        or diag($sso->{res}->as_string);
 }
 
 my $form = OIDP::Test::login_form($res);

@@ -12,32 +12,29 @@
 #include "oidp_redirect.h"
 #include "oidp_util.h"
 #include "oidp_json.h"
+#include "oidp_metadata.h"
 #include "oidp_scope.h"
 
-static const char *const known_grants[] = {"authorization_code", "refresh_token",
-                                           "client_credentials", NULL};
-
-static int grants_ok(const char *list)
+static int grants_ok(apr_pool_t *p, const char *list)
 {
-    apr_pool_t *p;
-    char *copy, *tok, *last = NULL;
+    char *copy = apr_pstrdup(p, list), *tok, *last = NULL;
+    const char *const *g;
+    const char *known = NULL;
     int ok = 1;
 
-    apr_pool_create(&p, NULL);
-    copy = apr_pstrdup(p, list);
+    for (g = oidp_metadata_grant_types; *g; g++) {
+        known = known ? apr_pstrcat(p, known, ", ", *g, NULL) : *g;
+    }
     for (tok = apr_strtok(copy, " ,", &last); tok; tok = apr_strtok(NULL, " ,", &last)) {
-        const char *const *g;
         int found = 0;
-        for (g = known_grants; *g; g++) {
+        for (g = oidp_metadata_grant_types; *g; g++) {
             found |= strcmp(*g, tok) == 0;
         }
         if (!found) {
-            admin_fail(EX_USAGE, "unknown grant type '%s' (%s)", tok,
-                       "authorization_code, refresh_token, client_credentials");
+            admin_fail(EX_USAGE, "unknown grant type '%s' (%s)", tok, known);
             ok = 0;
         }
     }
-    apr_pool_destroy(p);
     return ok;
 }
 
@@ -208,7 +205,7 @@ static int client_options(admin_t *a, oidp_client_t *c, int argc, const char *co
             c->auth_method = v;
         }
         else if (strcmp(o, "--grant-types") == 0) {
-            if (!grants_ok(v)) {
+            if (!grants_ok(a->pool, v)) {
                 return EX_USAGE;
             }
             c->grant_types = v;

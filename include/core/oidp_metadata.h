@@ -30,6 +30,10 @@ typedef struct oidp_metadata_t {
     int plain_pkce;                           /* code_challenge_method plain allowed */
 } oidp_metadata_t;
 
+/* The grant types the token endpoint serves (grant_types_supported; what
+ * oidc-idp-admin lets a client register), NULL-terminated. */
+extern const char *const oidp_metadata_grant_types[];
+
 /* The discovery document as compact JSON. */
 const char *oidp_metadata_json(apr_pool_t *p, const oidp_metadata_t *m);
 

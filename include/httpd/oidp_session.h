@@ -61,7 +61,15 @@ oidp_err_t oidp_session_login(request_rec *r, const oidp_cfg_t *c, oidp_db_t *db
 oidp_err_t oidp_session_logout(request_rec *r, oidp_db_t *db, oidp_browser_t *b);
 
 /* Writes the cookie if the session changed; Secure is added when the
- * issuer is https. */
+ * issuer is https or the cookie's name has the __Host- prefix. */
 void oidp_session_save(request_rec *r, const oidp_cfg_t *c, oidp_browser_t *b);
+
+/* Start-up: the SessionCookieName lines of the configuration that apply to
+ * server s (those inside s's <VirtualHost>, or if it has none those outside
+ * every <VirtualHost>). Returns a sentence
+ * when a __Host- cookie has a Domain or a path other than "/" (browsers
+ * refuse it); warns when an https issuer's cookie lacks the prefix, or an
+ * http issuer's has it. NULL otherwise. */
+const char *oidp_session_check_cookie(apr_pool_t *p, server_rec *s, const char *issuer);
 
 #endif /* OIDP_SESSION_H */

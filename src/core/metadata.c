@@ -23,8 +23,8 @@ static json_t *strings(const char *const *v)
 
 static const char *const scopes[] = {"openid", "profile",        "email", "address",
                                      "phone",  "offline_access", NULL};
-static const char *const grant_types[] = {"authorization_code", "refresh_token",
-                                          "client_credentials", NULL};
+const char *const oidp_metadata_grant_types[] = {"authorization_code", "refresh_token",
+                                                 "client_credentials", NULL};
 static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post", NULL};
 static const char *const token_auth_methods[] = {"client_secret_basic", "client_secret_post",
                                                  "none", NULL};
@@ -58,7 +58,7 @@ const char *oidp_metadata_json(apr_pool_t *p, const oidp_metadata_t *m)
                         strings((const char *const[]){"code", NULL}));
     json_object_set_new(d, "response_modes_supported",
                         strings((const char *const[]){"query", "fragment", "form_post", NULL}));
-    json_object_set_new(d, "grant_types_supported", strings(grant_types));
+    json_object_set_new(d, "grant_types_supported", strings(oidp_metadata_grant_types));
     json_object_set_new(d, "subject_types_supported",
                         strings((const char *const[]){"public", NULL}));
 

@@ -140,6 +140,21 @@ void oidp_pages_init(apr_pool_t *p)
     }
 }
 
+/* An HTML answer: never stored, no Referer leaves it. */
+static int send_html(request_rec *r, int status, const char *html)
+{
+    apr_table_setn(r->headers_out, "Referrer-Policy", "no-referrer");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "Pragma", "no-cache");
+    r->status = status;
+    ap_set_content_type(r, "text/html; charset=utf-8");
+    ap_set_content_length(r, (apr_off_t)strlen(html));
+    if (!r->header_only) {
+        ap_rputs(html, r);
+    }
+    return OK;
+}
+
 int oidp_pages_send(request_rec *r, const oidp_cfg_t *c, oidp_page_e page, int status,
                     const char **values, const char *form_origin)
 {
@@ -181,16 +196,7 @@ int oidp_pages_send(request_rec *r, const oidp_cfg_t *c, oidp_page_e page, int s
     apr_table_setn(r->headers_out, "Content-Security-Policy", csp);
     apr_table_setn(r->headers_out, "X-Frame-Options", "DENY");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
-    apr_table_setn(r->headers_out, "Referrer-Policy", "no-referrer");
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    apr_table_setn(r->headers_out, "Pragma", "no-cache");
-    r->status = status;
-    ap_set_content_type(r, "text/html; charset=utf-8");
-    ap_set_content_length(r, (apr_off_t)strlen(html));
-    if (!r->header_only) {
-        ap_rputs(html, r);
-    }
-    return OK;
+    return send_html(r, status, html);
 }
 
 int oidp_pages_redirect(request_rec *r, const char *url)
@@ -199,16 +205,7 @@ int oidp_pages_redirect(request_rec *r, const char *url)
                               oidp_tpl_escape(r->pool, url));
 
     apr_table_setn(r->headers_out, "Location", url);
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    apr_table_setn(r->headers_out, "Pragma", "no-cache");
-    apr_table_setn(r->headers_out, "Referrer-Policy", "no-referrer");
-    r->status = HTTP_MOVED_TEMPORARILY;
-    ap_set_content_type(r, "text/html; charset=utf-8");
-    ap_set_content_length(r, (apr_off_t)strlen(body));
-    if (!r->header_only) {
-        ap_rputs(body, r);
-    }
-    return OK;
+    return send_html(r, HTTP_MOVED_TEMPORARILY, body);
 }
 
 int oidp_pages_authz_response(request_rec *r, const oidp_cfg_t *c, const char *redirect_uri,

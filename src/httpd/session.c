@@ -3,12 +3,14 @@
  */
 #include <string.h>
 
+#include <apr_lib.h>
 #include <apr_optional.h>
 #include <apr_strings.h>
 #include <apr_uuid.h>
 #include <httpd.h>
 #include <http_log.h>
 #include <mod_session.h>
+#include <util_cfgtree.h>
 
 #include "oidc_idp.h"
 #include "oidp_session.h"
@@ -18,6 +20,11 @@
 #define KEY_SID "oidp.sid"
 #define KEY_CSRF "oidp.csrf"
 #define KEY_CONSENT "oidp.consent"
+
+/* RFC 6265bis 4.1.3.2: a cookie so named is taken by a browser only with
+ * Secure, Path=/ and no Domain, so no other host or path can set it */
+#define HOST_PREFIX "__Host-"
+#define HOST_PREFIX_LEN (sizeof(HOST_PREFIX) - 1)
 
 /* mod_session's functions, set at configuration time, read-only afterwards */
 static APR_OPTIONAL_FN_TYPE(ap_session_load) * s_load;
@@ -227,7 +234,7 @@ oidp_err_t oidp_session_logout(request_rec *r, oidp_db_t *db, oidp_browser_t *b)
 void oidp_session_save(request_rec *r, const oidp_cfg_t *c, oidp_browser_t *b)
 {
     const apr_array_header_t *h = apr_table_elts(r->err_headers_out);
-    int before = h->nelts, i;
+    int before = h->nelts, i, https;
     session_rec *z = b->z;
 
     if (!z || !b->dirty || z->written) {
@@ -237,18 +244,151 @@ void oidp_session_save(request_rec *r, const oidp_cfg_t *c, oidp_browser_t *b)
     if (s_save(r, z) != APR_SUCCESS) {
         return; /* mod_session has logged why */
     }
+    /* The cookie is written; what stays in z->encoded is its ciphertext.
+     * mod_session's output filter loads the session once more (the record
+     * itself is cached) and decodes z->encoded again, which would cost
+     * mod_session_crypto a second key derivation (PBKDF2, 4096 rounds: as
+     * much as the encryption) to learn what z->entries already hold. */
+    z->encoded = NULL;
     b->dirty = 0;
-    if (strncasecmp(c->issuer, "https:", 6) != 0) {
-        return;
-    }
-    /* behind TLS (here or at a load balancer) the cookie is Secure */
+    https = strncasecmp(c->issuer, "https:", 6) == 0;
+    /* behind TLS (here or at a load balancer) the cookie is Secure; a
+     * __Host- cookie always is, or no browser takes it */
     h = apr_table_elts(r->err_headers_out);
     for (i = before; i < h->nelts; i++) {
         apr_table_entry_t *e = &((apr_table_entry_t *)h->elts)[i];
         const char *attrs = e->val ? strchr(e->val, ';') : NULL;
         if (e->key && strcasecmp(e->key, "Set-Cookie") == 0 && e->val
+            && (https || strncmp(e->val, HOST_PREFIX, HOST_PREFIX_LEN) == 0)
             && !(attrs && ap_strcasestr(attrs, "secure"))) {
             e->val = apr_pstrcat(r->pool, e->val, ";Secure", NULL);
         }
     }
+}
+
+/* Why the attributes of a __Host- cookie make browsers refuse it, or NULL:
+ * a Domain, or a path other than "/" (mod_session_cookie sets no path
+ * unless told, and the browser then takes the request's folder). */
+static const char *host_attrs_problem(apr_pool_t *p, const char *attrs)
+{
+    char *copy = apr_pstrdup(p, attrs ? attrs : ""), *a, *last = NULL;
+    int root = 0;
+
+    for (a = apr_strtok(copy, ";", &last); a; a = apr_strtok(NULL, ";", &last)) {
+        char *eq;
+        while (apr_isspace(*a)) {
+            a++;
+        }
+        eq = strchr(a, '=');
+        if (eq) {
+            char *v = eq + 1, *end;
+            while (eq > a && apr_isspace(eq[-1])) {
+                eq--;
+            }
+            *eq = '\0';
+            while (apr_isspace(*v)) {
+                v++;
+            }
+            for (end = v + strlen(v); end > v && apr_isspace(end[-1]); end--) {
+                end[-1] = '\0';
+            }
+            if (strcasecmp(a, "domain") == 0) {
+                return "it has a Domain";
+            }
+            if (strcasecmp(a, "path") == 0) {
+                if (strcmp(v, "/") != 0) {
+                    return "its path is not /";
+                }
+                root = 1;
+            }
+        }
+        else if (strncasecmp(a, "domain", 6) == 0 && !a[6 + strspn(a + 6, " \t")]) {
+            return "it has a Domain";
+        }
+    }
+    return root ? NULL : "it has no path=/";
+}
+
+/* One SessionCookieName line that applies to a server with issuer iss. */
+static const char *check_line(apr_pool_t *p, server_rec *s, const char *iss,
+                              const ap_directive_t *d)
+{
+    char *last = NULL, *line = apr_pstrdup(p, d->args ? d->args : "");
+    const char *name = apr_strtok(line, " \t", &last), *why;
+    int https = strncasecmp(iss, "https:", 6) == 0;
+
+    if (!name) {
+        return NULL;
+    }
+    while (last && apr_isspace(*last)) {
+        last++;
+    }
+    if (strncmp(name, HOST_PREFIX, HOST_PREFIX_LEN) != 0) {
+        if (https) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                         OIDP_LOGNO(00300) "the session cookie %s of the https issuer %s "
+                                           "(%s:%d) lacks the __Host- prefix: another host or "
+                                           "path can plant or overwrite it (SessionCookieName "
+                                           "__Host-oidc_idp_session path=/;HttpOnly;SameSite=Lax)",
+                         name, iss, d->filename, d->line_num);
+        }
+        return NULL;
+    }
+    why = host_attrs_problem(p, last);
+    if (why) {
+        return apr_psprintf(p,
+                            "mod_oidc_idp: the session cookie %s of the issuer %s (%s:%d) has "
+                            "the __Host- prefix but %s: browsers refuse it (give it path=/ and "
+                            "no Domain)",
+                            name, iss, d->filename, d->line_num, why);
+    }
+    if (!https) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     OIDP_LOGNO(00301) "the session cookie %s of the http issuer %s (%s:%d): "
+                                       "browsers take a __Host- cookie only from a secure "
+                                       "origin (some count loopback as one); name it without the "
+                                       "prefix over plain http",
+                     name, iss, d->filename, d->line_num);
+    }
+    return NULL;
+}
+
+/* Collects the SessionCookieName lines below d: into own those inside s's
+ * <VirtualHost>, into main those outside every <VirtualHost>. */
+static void collect(server_rec *s, const ap_directive_t *d, int in_own, apr_array_header_t *own,
+                    apr_array_header_t *main)
+{
+    for (; d; d = d->next) {
+        if (strcasecmp(d->directive, "<VirtualHost") == 0) {
+            if (!in_own && s->is_virtual && s->defn_name && d->filename
+                && strcmp(s->defn_name, d->filename) == 0
+                && (unsigned)d->line_num == s->defn_line_number) {
+                collect(s, d->first_child, 1, own, main);
+            }
+        }
+        else if (strcasecmp(d->directive, "SessionCookieName") == 0) {
+            *(const ap_directive_t **)apr_array_push(in_own ? own : main) = d;
+        }
+        else if (d->first_child) {
+            collect(s, d->first_child, in_own, own, main);
+        }
+    }
+}
+
+const char *oidp_session_check_cookie(apr_pool_t *p, server_rec *s, const char *issuer)
+{
+    apr_array_header_t *own = apr_array_make(p, 2, sizeof(const ap_directive_t *));
+    apr_array_header_t *main = apr_array_make(p, 2, sizeof(const ap_directive_t *));
+    apr_array_header_t *lines;
+    const char *err = NULL;
+    int i;
+
+    collect(s, ap_conftree, 0, own, main);
+    /* a virtual host that names its cookie overrides the main server's
+     * (its sections merge after the main server's) */
+    lines = own->nelts ? own : main;
+    for (i = 0; i < lines->nelts && !err; i++) {
+        err = check_line(p, s, issuer, APR_ARRAY_IDX(lines, i, const ap_directive_t *));
+    }
+    return err;
 }

@@ -23,14 +23,20 @@
 #include "oidp_startup.h"
 
 
+static const char *server_name(const server_rec *s)
+{
+    return s->server_hostname ? s->server_hostname : "(default)";
+}
+
 static const char *server_label(apr_pool_t *p, server_rec *s)
 {
-    return apr_psprintf(p, "%s:%u", s->server_hostname ? s->server_hostname : "(default)", s->port);
+    return apr_psprintf(p, "%s:%u", server_name(s), s->port);
 }
 
 const char *oidp_startup_check(apr_pool_t *p, server_rec *s)
 {
     server_rec *sp;
+    const char *err;
     int any = 0;
 
     for (sp = s; sp; sp = sp->next) {
@@ -56,6 +62,10 @@ const char *oidp_startup_check(apr_pool_t *p, server_rec *s)
                                 "mod_oidc_idp: server %s needs an RSA OIDCIdPSigningKey: "
                                 "OpenID Connect requires RS256",
                                 server_label(p, sp));
+        }
+        err = oidp_session_check_cookie(p, sp, c->issuer);
+        if (err) {
+            return err;
         }
     }
     if (any && !oidp_dbd_loaded()) {
@@ -157,21 +167,21 @@ static void check_schema(apr_pool_t *p, server_rec *s)
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      OIDP_LOGNO(00039) "the database of %s has no schema version: it was not "
                                        "made by oidc-idp-admin init; refusing to start",
-                     s->server_hostname ? s->server_hostname : "(default)");
+                     server_name(s));
     }
     else if (v < OIDP_SCHEMA_VERSION) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      OIDP_LOGNO(00040) "the database of %s has schema version %d, this module "
                                        "needs %d: run 'oidc-idp-admin migrate' (with the "
                                        "DBDriver:DBDParams of this server); refusing to start",
-                     s->server_hostname ? s->server_hostname : "(default)", v, OIDP_SCHEMA_VERSION);
+                     server_name(s), v, OIDP_SCHEMA_VERSION);
     }
     else {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      OIDP_LOGNO(00041) "the database of %s has schema version %d, newer than "
                                        "this module's %d: install the module (and "
                                        "oidc-idp-admin) that made it; refusing to start",
-                     s->server_hostname ? s->server_hostname : "(default)", v, OIDP_SCHEMA_VERSION);
+                     server_name(s), v, OIDP_SCHEMA_VERSION);
     }
     exit(APEXIT_CHILDFATAL);
 }

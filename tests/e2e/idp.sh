@@ -92,12 +92,18 @@ esac
 
 url="$scheme://localhost:$port"
 issuer=${ISSUER:-$url}
+# an https issuer keeps the __Host- cookie of conf/oidc_idp-endpoints.conf;
+# browsers refuse it over http (as conf/httpd-run.conf.in does for make run)
+cookie=""
+case $issuer in
+http:*) cookie="Define OIDP_SESSION_COOKIE oidp_session" ;;
+esac
 awk -v top="$TOP" -v st="$state" -v port="$port" -v u="$user" -v sl="$ssl_load" -v sc="$ssl_conf" \
-    -v drv="$driver" -v prm="$params" -v dbi="$dbinit" -v sh="$shared" -v iss="$issuer" '
+    -v drv="$driver" -v prm="$params" -v dbi="$dbinit" -v sh="$shared" -v iss="$issuer" -v ck="$cookie" '
     { gsub("@TOP@", top); gsub("@STATE@", st); gsub("@PORT@", port); gsub("@DBDRIVER@", drv);
       gsub("@DBPARAMS@", prm); gsub("@SHARED@", sh); gsub("@ISSUER@", iss);
       if ($0 == "@USER@") $0 = u; if ($0 == "@SSL_LOAD@") $0 = sl; if ($0 == "@SSL_CONF@") $0 = sc;
-      if ($0 == "@DBINIT@") $0 = dbi; print }' "$TOP/tests/e2e/idp.conf.in" > "$state/httpd.conf"
+      if ($0 == "@DBINIT@") $0 = dbi; if ($0 == "@COOKIE@") $0 = ck; print }' "$TOP/tests/e2e/idp.conf.in" > "$state/httpd.conf"
 
 rm -f "$state/httpd.pid"
 /usr/sbin/apache2 -f "$state/httpd.conf" -k start

@@ -20,87 +20,24 @@
 set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 ADMIN="$TOP/build/oidc-idp-admin"
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-PYTHON=${PYTHON:-/usr/bin/python3}   # Debian's, with python3-requests
 export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ in the tree
 
 E2E_NAME=multinode
 . "$TOP/tests/e2e/lib.sh"
+e2e_pg_require cryptography
 
-# What this test needs is installed by scripts/deps.sh; missing is a failure.
-missing=""
-for t in initdb pg_ctl postgres psql; do
-    [ -x "$PGBIN/$t" ] || { missing="$missing postgresql($t)"; break; }
-done
-[ "$(id -u)" != 0 ] || id postgres >/dev/null 2>&1 || missing="$missing postgresql(user)"
-ls /usr/lib/*/apr-util-1/apr_dbd_pgsql*.so >/dev/null 2>&1 || missing="$missing libaprutil1-dbd-pgsql"
-[ -x /usr/sbin/apache2 ] || missing="$missing apache2"
-"$PYTHON" -c 'import requests' 2>/dev/null || missing="$missing python3-requests"
-"$PYTHON" -c 'import cryptography' 2>/dev/null || missing="$missing python3-cryptography"
-command -v curl >/dev/null 2>&1 || missing="$missing curl"
-[ -z "$missing" ] || die "required packages are installed (missing:$missing; run: sh scripts/deps.sh test)"
-if [ ! -x "$ADMIN" ] || [ ! -f "$TOP/build/mod_oidc_idp.so" ]; then
-    make -C "$TOP" -s all >/dev/null || die "make all"
-fi
-
-as_postgres() {
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
-WORK=$(mktemp -d /tmp/oidp-e2e-multi.XXXXXX)
-chmod 0755 "$WORK"
-export E2E_DIR="$WORK/nodes"
-PG="$WORK/pg"
-mkdir -p "$PG"
-[ "$(id -u)" = 0 ] && chown postgres: "$PG"
-chmod 0700 "$PG"
+e2e_pg_workdir oidp-e2e-multi
 cleanup() {
     rc=$?
-    sh "$TOP/tests/e2e/idp.sh" stop a || true
-    sh "$TOP/tests/e2e/idp.sh" stop b || true
-    if [ -f "$PG/data/postmaster.pid" ]; then
-        as_postgres "$PGBIN/pg_ctl" -D "$PG/data" -m immediate -w -t 30 stop >/dev/null 2>&1 || {
-            pid=$(head -n 1 "$PG/data/postmaster.pid" 2>/dev/null || true)
-            if [ -n "$pid" ]; then kill -9 "$pid" 2>/dev/null || true; fi
-        }
-    fi
-    if [ "${KEEP:-}" = 1 ]; then echo "# kept $WORK"; else rm -rf "$WORK"; fi
+    e2e_pg_teardown a b
     exit $rc
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-free_ports() { # N distinct free loopback ports, held together while chosen
-    "$PYTHON" -c '
-import socket, sys
-ss = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
-}
-
 # ---------------------------------------------------------------- PostgreSQL
 t0=$(date +%s)
-if ! as_postgres "$PGBIN/initdb" -D "$PG/data" -U postgres -A trust -E UTF8 --no-locale --no-sync \
-    >"$PG/initdb.log" 2>&1; then
-    sed 's/^/# /' "$PG/initdb.log"
-    die "initdb"
-fi
-tries=0
-while :; do
-    PG_PORT=$(free_ports 1)
-    if as_postgres "$PGBIN/pg_ctl" -D "$PG/data" -l "$PG/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-        start >/dev/null 2>&1; then
-        break
-    fi
-    tries=$((tries + 1))
-    if [ $tries -ge 3 ]; then
-        sed 's/^/# /' "$PG/server.log"
-        die "PostgreSQL starts"
-    fi
-done
-"$PGBIN/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 \
-    -c "CREATE DATABASE oidp" || die "CREATE DATABASE"
+e2e_pg_init
 DB="pgsql:host=127.0.0.1 port=$PG_PORT dbname=oidp user=postgres"
 ok "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT ($(($(date +%s) - t0)) s)"
 "$ADMIN" --db "$DB" init >/dev/null || die "oidc-idp-admin --db '$DB' init"

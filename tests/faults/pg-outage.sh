@@ -22,82 +22,29 @@
 set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 ADMIN="$TOP/build/oidc-idp-admin"
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-PYTHON=${PYTHON:-/usr/bin/python3}   # Debian's, with python3-requests
 export PYTHONDONTWRITEBYTECODE=1
 
 E2E_NAME=faults-pg-outage
 . "$TOP/tests/e2e/lib.sh"
+e2e_pg_require
 
-missing=""
-for t in initdb pg_ctl postgres psql; do
-    [ -x "$PGBIN/$t" ] || { missing="$missing postgresql($t)"; break; }
-done
-[ "$(id -u)" != 0 ] || id postgres >/dev/null 2>&1 || missing="$missing postgresql(user)"
-ls /usr/lib/*/apr-util-1/apr_dbd_pgsql*.so >/dev/null 2>&1 || missing="$missing libaprutil1-dbd-pgsql"
-[ -x /usr/sbin/apache2 ] || missing="$missing apache2"
-"$PYTHON" -c 'import requests' 2>/dev/null || missing="$missing python3-requests"
-command -v curl >/dev/null 2>&1 || missing="$missing curl"
-[ -z "$missing" ] || die "required packages are installed (missing:$missing; run: sh scripts/deps.sh test)"
-if [ ! -x "$ADMIN" ] || [ ! -f "$TOP/build/mod_oidc_idp.so" ]; then
-    make -C "$TOP" -s all >/dev/null || die "make all"
-fi
-
-as_postgres() {
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
-WORK=$(mktemp -d /tmp/oidp-fault-pg.XXXXXX)
-chmod 0755 "$WORK"
-export E2E_DIR="$WORK/nodes"
-PG="$WORK/pg"
+e2e_pg_workdir oidp-fault-pg
 RUN="$WORK/run"
-mkdir -p "$PG" "$RUN"
-[ "$(id -u)" = 0 ] && chown postgres: "$PG"
-chmod 0700 "$PG"
+mkdir -p "$RUN"
 LOAD_PID=""
 cleanup() {
     rc=$?
     [ -z "$LOAD_PID" ] || kill "$LOAD_PID" 2>/dev/null || true
-    sh "$TOP/tests/e2e/idp.sh" stop a || true
-    if [ -f "$PG/data/postmaster.pid" ]; then
-        as_postgres "$PGBIN/pg_ctl" -D "$PG/data" -m immediate -w -t 30 stop >/dev/null 2>&1 || {
-            pid=$(head -n 1 "$PG/data/postmaster.pid" 2>/dev/null || true)
-            if [ -n "$pid" ]; then kill -9 "$pid" 2>/dev/null || true; fi
-        }
-    fi
-    if [ "${KEEP:-}" = 1 ]; then echo "# kept $WORK"; else rm -rf "$WORK"; fi
+    e2e_pg_teardown a
     exit $rc
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-free_ports() {
-    "$PYTHON" -c '
-import socket, sys
-ss = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
-}
 mark() { echo "$1 $(date +%s.%N)" >>"$RUN/marks"; }
 
 # ---------------------------------------------------------------- PostgreSQL
-as_postgres "$PGBIN/initdb" -D "$PG/data" -U postgres -A trust -E UTF8 --no-locale --no-sync \
-    >"$PG/initdb.log" 2>&1 || { sed 's/^/# /' "$PG/initdb.log"; die "initdb"; }
-pg_start() {
-    as_postgres "$PGBIN/pg_ctl" -D "$PG/data" -l "$PG/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-        start >/dev/null 2>&1
-}
-tries=0
-while :; do
-    PG_PORT=$(free_ports 1)
-    pg_start && break
-    tries=$((tries + 1))
-    [ $tries -lt 3 ] || { sed 's/^/# /' "$PG/server.log"; die "PostgreSQL starts"; }
-done
-"$PGBIN/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 \
-    -c "CREATE DATABASE oidp" || die "CREATE DATABASE"
+e2e_pg_init
 # connect_timeout: a connection attempt to a database host that drops packets
 # gives up after 3 s instead of the kernel's minutes (README.md, storage)
 DB="pgsql:host=127.0.0.1 port=$PG_PORT dbname=oidp user=postgres connect_timeout=3"
@@ -130,7 +77,7 @@ sleep 3
 mark fault
 as_postgres "$PGBIN/pg_ctl" -D "$PG/data" -m fast -w -t 30 stop >/dev/null 2>&1 || not_ok "PostgreSQL stops"
 sleep 10
-pg_start || not_ok "PostgreSQL starts again on port $PG_PORT"
+e2e_pg_start || not_ok "PostgreSQL starts again on port $PG_PORT"
 mark cleared
 sleep 6
 touch "$RUN/stop"
@@ -147,7 +94,7 @@ grep -q '^# faults pg-outage:' "$RUN/load.out" || not_ok "the load driver ran to
 # acquire, and the module's statements must be prepared again on the new
 # session, or that connection fails every request for as long as it lives.
 as_postgres "$PGBIN/pg_ctl" -D "$PG/data" -m fast -w -t 30 stop >/dev/null 2>&1 || not_ok "PostgreSQL stops (idle)"
-pg_start || not_ok "PostgreSQL starts again (idle)"
+e2e_pg_start || not_ok "PostgreSQL starts again (idle)"
 AUTHZ="Basic $(printf 'app:%s' "$SECRET" | base64 -w0)"
 wrk_token() { # SECONDS: token requests, 8 connections; prints wrk's report
     BENCH_METHOD=POST BENCH_BODY='grant_type=client_credentials' BENCH_AUTHZ="$AUTHZ"         wrk -t 2 -c 8 -d "$1" -s "$TOP/bench/wrk/request.lua" "$IDP_URL/token" 2>&1

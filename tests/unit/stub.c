@@ -16,6 +16,7 @@
 #include <http_log.h>
 #include <http_core.h>
 #include <http_protocol.h>
+#include <util_cfgtree.h>
 #include <util_filter.h>
 
 #include "oidc_idp.h"
@@ -27,14 +28,34 @@ module AP_MODULE_DECLARE_DATA oidc_idp_module = {
     STANDARD20_MODULE_STUFF, NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
+/* The configuration tree httpd read (util_cfgtree.h): tests build their own. */
+AP_DECLARE_DATA ap_directive_t *ap_conftree;
+
+static char last_log[4096];
+
 static void vlog(const char *file, int line, int level, apr_status_t status, const char *fmt,
                  va_list ap)
 {
+    va_list copy;
+
+    va_copy(copy, ap);
+    vsnprintf(last_log, sizeof(last_log), fmt, copy);
+    va_end(copy);
     if (getenv("UT_VERBOSE")) {
         fprintf(stderr, "[stub log %s:%d level %d status %d] ", file, line, level, status);
         vfprintf(stderr, fmt, ap);
         fputc('\n', stderr);
     }
+}
+
+const char *ut_log_last(void)
+{
+    return last_log;
+}
+
+void ut_log_reset(void)
+{
+    last_log[0] = '\0';
 }
 
 AP_DECLARE(void)

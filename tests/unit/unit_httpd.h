@@ -22,4 +22,9 @@ cmd_parms *ut_cmd(apr_pool_t *p, server_rec *s, const char *name, void *info);
 const char *ut_response_body(void);
 void ut_response_reset(void);
 
+/* The last message logged through the stubbed ap_log_error/ap_log_rerror
+ * (formatted), and forgetting it. */
+const char *ut_log_last(void);
+void ut_log_reset(void);
+
 #endif /* OIDP_UNIT_HTTPD_H */

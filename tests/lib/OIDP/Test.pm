@@ -597,15 +597,18 @@ sub query_path {
 
 # A browser: its own cookie jar, and no automatic redirects, so that each
 # step (login page, consent page, redirect to the client) can be looked at.
-# Pass it to get/post_form/request as ua => BROWSER.
+# Pass it to get/post_form/request as ua => BROWSER. browser(tls_proxy => 1):
+# a browser that speaks https to a TLS proxy in front of the server, which
+# the tests reach over plain http: its jar sends Secure cookies too.
 sub browser {
+    my %o = @_;
     return LWP::UserAgent->new(
         timeout               => 30,
         keep_alive            => 0,
         max_redirect          => 0,
         requests_redirectable => [],
         agent                 => 'Mozilla/5.0 (oidp-tests browser)',
-        cookie_jar            => HTTP::Cookies->new,
+        cookie_jar            => $o{tls_proxy} ? OIDP::Test::ProxiedJar->new : HTTP::Cookies->new,
     );
 }
 
@@ -1032,5 +1035,27 @@ sub userinfo {
     return get(query_path($path, accessToken => $token), vhost => $o{vhost}) if $how eq 'camel';
     die "userinfo: unknown way $how\n";
 }
+
+
+# The cookie jar of browser(tls_proxy => 1): picks the cookies as for the
+# same URL over https (HTTP::Cookies sends Secure ones only there).
+package OIDP::Test::ProxiedJar;
+our @ISA = ('HTTP::Cookies');
+
+sub add_cookie_header {
+    my ($self, $req) = @_;
+    my $https = $req->clone;
+    my $u = $req->uri->clone;
+    my $port = $u->port;
+    $u->scheme('https');
+    $u->port($port);
+    $https->uri($u);
+    $self->SUPER::add_cookie_header($https);
+    my $c = $https->header('Cookie');
+    $req->header(Cookie => $c) if defined $c;
+    return $req;
+}
+
+package OIDP::Test;
 
 1;
