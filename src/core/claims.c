@@ -269,13 +269,13 @@ int oidp_claims_amr_has(const char *amr, const char *value)
 
 const char *oidp_claims_amr_add(apr_pool_t *p, const char *amr, const char *value)
 {
-    if (!amr || !*amr) {
-        return apr_pstrdup(p, value);
+    /* a set of space-separated words, as a scope is */
+    apr_array_header_t *set = oidp_scope_parse(p, amr ? amr : "");
+
+    if (*value && !oidp_scope_has(set, value)) {
+        APR_ARRAY_PUSH(set, const char *) = value;
     }
-    if (!*value || oidp_claims_amr_has(amr, value)) {
-        return amr;
-    }
-    return apr_pstrcat(p, amr, " ", value, NULL);
+    return oidp_scope_join(p, set);
 }
 
 json_t *oidp_claims_id_token(const oidp_id_token_t *t)
