@@ -168,6 +168,15 @@ echo
 echo "==== summary ($(($(date +%s) - t0))s)"
 printf '%-32s %7s %7s %7s %8s %7s  %s\n' suite run passed failed skipped time status
 cat "$ROWS"
+# what failed, in a few lines per failed step (CI shows only the end of the
+# output): the failing assertions and files as the suites name them
+for rcf in "$WORK"/*.rc; do
+    [ "$(cat "$rcf")" = 0 ] && continue
+    name=$(basename "$rcf" .rc)
+    echo "---- $name failed; its failing lines:"
+    grep -E '^not ok|Failed tests?:|\(Wstat: |Non-zero (exit|wait)|Parse errors|^FAIL|: FAILED|^# +(Failed|got|expected)|^suite: ' \
+        "$WORK/$name.log" | head -n 15 || true
+done
 if [ $overall -eq 0 ]; then
     echo "make test: ok"
 else
