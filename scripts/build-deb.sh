@@ -36,7 +36,10 @@ if [ -d .git ] || git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     git ls-files -co --exclude-standard
 else
     find . \( -path ./build -o -path ./state -o -path ./.git \) -prune -o -type f -print
-fi | grep -v '^\(\./\)\?\(build\|state\)/' | tar -cf - -T - | tar -xf - -C "$src"
+fi | grep -v '^\(\./\)\?\(build\|state\)/' | while IFS= read -r f; do
+    # a tracked file deleted in the work tree is not part of it
+    [ -e "$f" ] && printf '%s\n' "$f"
+done | tar -cf - -T - | tar -xf - -C "$src"
 
 if [ -n "$version" ]; then
     { printf 'mod-oidc-idp (%s) unstable; urgency=medium\n\n  * Built by the package test.\n\n' "$version"
