@@ -32,7 +32,7 @@
       <body>
         <h1>Apache Module <xsl:value-of select="name"/></h1>
         <table class="module">
-          <tr><th><a href="#description">Description:</a></th><td><xsl:apply-templates select="description/node()"/></td></tr>
+          <tr><th>Description:</th><td><xsl:apply-templates select="description/node()"/></td></tr>
           <tr><th>Status:</th><td><xsl:value-of select="status"/></td></tr>
           <tr><th>Module Identifier:</th><td><code><xsl:value-of select="identifier"/></code></td></tr>
           <tr><th>Source File:</th><td><code><xsl:value-of select="sourcefile"/></code></td></tr>
