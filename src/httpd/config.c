@@ -50,6 +50,7 @@ void *oidp_cfg_server_create(apr_pool_t *p, server_rec *s)
     c->throttle_free = OIDP_UNSET;
     c->throttle_max_delay = OIDP_UNSET;
     c->throttle_window = OIDP_UNSET;
+    c->purge_interval = OIDP_UNSET;
     return c;
 }
 
@@ -85,6 +86,7 @@ void *oidp_cfg_server_merge(apr_pool_t *p, void *basev, void *addv)
     c->throttle_window = MERGE_INT(throttle_window);
     c->throttle_exempt = MERGE_PTR(throttle_exempt);
     c->audit_log = MERGE_PTR(audit_log);
+    c->purge_interval = MERGE_INT(purge_interval);
     c->audit_fd = NULL; /* opened per server at post_config */
     c->rt = NULL;       /* built per server at post_config */
     return c;
@@ -458,6 +460,30 @@ const char *oidp_cmd_audit_log(cmd_parms *cmd, void *dcfg, const char *arg)
     return NULL;
 }
 
+const char *oidp_cmd_purge_interval(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    int v;
+
+    (void)dcfg;
+    if (err) {
+        return apr_pstrcat(cmd->pool, err, " (one purge serves every virtual host)", NULL);
+    }
+    if (strcasecmp(arg, "off") == 0) {
+        cfg_of(cmd)->purge_interval = 0;
+        return NULL;
+    }
+    v = parse_duration(arg);
+    if (v < 1 || v > 86400) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' must be Off or a duration from 1 second to 1 day "
+                            "(seconds, or a number with s, m, h or d)",
+                            cmd->cmd->name, arg);
+    }
+    cfg_of(cmd)->purge_interval = v;
+    return NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* getters */
 
@@ -533,6 +559,11 @@ oidp_throttle_policy_t oidp_cfg_throttle_policy(const oidp_cfg_t *c)
                                                       : OIDP_DEFAULT_THROTTLE_MAX_DELAY;
     p.window = c->throttle_window != OIDP_UNSET ? c->throttle_window : OIDP_DEFAULT_THROTTLE_WINDOW;
     return p;
+}
+
+int oidp_cfg_purge_interval(const oidp_cfg_t *c)
+{
+    return c->purge_interval != OIDP_UNSET ? c->purge_interval : OIDP_DEFAULT_PURGE_INTERVAL;
 }
 
 const char *oidp_cfg_audit_log(const oidp_cfg_t *c)

@@ -71,6 +71,7 @@ static oidp_err_t statements(oidp_db_t *db, ap_dbd_t *dbd, request_rec *r, const
                                         "initialised (oidc-idp-admin init)?",
                       err);
     }
+    oidp_status_count(OIDP_STAT_DB_ERROR);
     *desc = "the store is unavailable";
     return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
 }
@@ -86,6 +87,7 @@ oidp_err_t oidp_dbd_acquire(oidp_db_t **dbp, request_rec *r, const char **desc)
                       OIDP_LOGNO(00002) "no database connection (check DBDriver/DBDParams, and "
                                         "that the schema is initialised and current: "
                                         "oidc-idp-admin init, oidc-idp-admin migrate)");
+        oidp_status_count(OIDP_STAT_DB_ERROR);
         *desc = "the store is unavailable";
         return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
     }
@@ -112,6 +114,22 @@ void *oidp_dbd_open(oidp_db_t *db, apr_pool_t *p, server_rec *s)
     db->driver = dbd->driver;
     db->handle = dbd->handle;
     db->prepared = dbd->prepared;
+    return dbd;
+}
+
+void *oidp_dbd_open_all(oidp_db_t *db, apr_pool_t *p, server_rec *s, const char **err)
+{
+    ap_dbd_t *dbd = oidp_dbd_open(db, p, s);
+
+    if (!dbd) {
+        *err = "no database connection (mod_dbd says why)";
+        return NULL;
+    }
+    /* into the connection's pool: its prepared statements live as long as it */
+    if (oidp_store_prepare(dbd->pool, db, OIDP_STMT__COUNT, err) != APR_SUCCESS) {
+        oidp_dbd_close(s, dbd);
+        return NULL;
+    }
     return dbd;
 }
 
