@@ -138,6 +138,9 @@ static void oidp_test_config(apr_pool_t *pconf, server_rec *s)
 {
     const char *err = oidp_startup_check(pconf, s);
 
+    if (!err) {
+        err = oidp_startup_check_schema(pconf, s);
+    }
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, OIDP_LOGNO(00009) "%s", err);
         exit(1);

@@ -58,8 +58,8 @@ int admin_client(admin_t *a, int argc, const char *const *argv);
 int admin_user(admin_t *a, int argc, const char *const *argv);
 
 /* tools/admin_ops.c: backup, restore (SQLite) and check. */
-int admin_backup(admin_t *a, int argc, const char *const *argv);
-int admin_restore(admin_t *a, int argc, const char *const *argv);
-int admin_check(admin_t *a, int argc, const char *const *argv);
+int admin_ops_backup(admin_t *a, int argc, const char *const *argv);
+int admin_ops_restore(admin_t *a, int argc, const char *const *argv);
+int admin_ops_check(admin_t *a, int argc, const char *const *argv);
 
 #endif

@@ -79,7 +79,7 @@ static const char *one_value(apr_pool_t *p, oidp_db_t *db, const char *sql)
     return v;
 }
 
-int admin_backup(admin_t *a, int argc, const char *const *argv)
+int admin_ops_backup(admin_t *a, int argc, const char *const *argv)
 {
     const char *file;
     int rc;
@@ -88,8 +88,9 @@ int admin_backup(admin_t *a, int argc, const char *const *argv)
         return admin_fail(EX_USAGE, "usage: oidc-idp-admin backup FILE");
     }
     if (!is_sqlite(a)) {
-        return admin_fail(EX_USAGE, "backup copies SQLite databases; for %s use its own tool "
-                                    "(pg_dump makes a consistent copy while httpd runs)",
+        return admin_fail(EX_USAGE,
+                          "backup copies SQLite databases; for %s use its own tool "
+                          "(pg_dump makes a consistent copy while httpd runs)",
                           a->driver_name);
     }
     file = argv[0];
@@ -133,7 +134,7 @@ static int backup_ok(admin_t *a, const char *file)
     return rc;
 }
 
-int admin_restore(admin_t *a, int argc, const char *const *argv)
+int admin_ops_restore(admin_t *a, int argc, const char *const *argv)
 {
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
@@ -145,16 +146,17 @@ int admin_restore(admin_t *a, int argc, const char *const *argv)
         return admin_fail(EX_USAGE, "usage: oidc-idp-admin restore FILE");
     }
     if (!is_sqlite(a)) {
-        return admin_fail(EX_USAGE, "restore reads SQLite backups; for %s use its own tool "
-                                    "(pg_restore, psql)",
+        return admin_fail(EX_USAGE,
+                          "restore reads SQLite backups; for %s use its own tool "
+                          "(pg_restore, psql)",
                           a->driver_name);
     }
     file = argv[0];
     if ((rc = backup_ok(a, file)) != EX_OK || (rc = admin_migrate_check(a)) != EX_OK) {
         return rc;
     }
-    rc = exec(a, apr_pstrcat(a->pool, "ATTACH DATABASE ", quoted(a->pool, file),
-                             " AS oidp_backup", NULL));
+    rc = exec(a, apr_pstrcat(a->pool, "ATTACH DATABASE ", quoted(a->pool, file), " AS oidp_backup",
+                             NULL));
     if (rc != EX_OK) {
         return rc;
     }
@@ -175,8 +177,9 @@ int admin_restore(admin_t *a, int argc, const char *const *argv)
         const char *t = APR_ARRAY_IDX(tables, i, const char *);
         rc = exec(a, apr_psprintf(a->pool, "DELETE FROM main.\"%s\"", t));
         if (rc == EX_OK) {
-            rc = exec(a, apr_psprintf(a->pool, "INSERT INTO main.\"%s\" SELECT * FROM "
-                                               "oidp_backup.\"%s\"",
+            rc = exec(a, apr_psprintf(a->pool,
+                                      "INSERT INTO main.\"%s\" SELECT * FROM "
+                                      "oidp_backup.\"%s\"",
                                       t, t));
         }
     }
@@ -220,7 +223,7 @@ static void check_uris(admin_t *a, int *n, const oidp_client_t *c, apr_array_hea
     }
 }
 
-int admin_check(admin_t *a, int argc, const char *const *argv)
+int admin_ops_check(admin_t *a, int argc, const char *const *argv)
 {
     apr_array_header_t *clients = NULL;
     const char *err = NULL;

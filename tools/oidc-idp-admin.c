@@ -234,13 +234,13 @@ int main(int argc, const char *const *argv)
         rc = admin_migrate(&a);
     }
     else if (strcmp(argv[i], "backup") == 0) {
-        rc = admin_backup(&a, argc - i - 1, argv + i + 1);
+        rc = admin_ops_backup(&a, argc - i - 1, argv + i + 1);
     }
     else if (strcmp(argv[i], "restore") == 0) {
-        rc = admin_restore(&a, argc - i - 1, argv + i + 1);
+        rc = admin_ops_restore(&a, argc - i - 1, argv + i + 1);
     }
     else if (strcmp(argv[i], "check") == 0) {
-        rc = admin_check(&a, argc - i - 1, argv + i + 1);
+        rc = admin_ops_check(&a, argc - i - 1, argv + i + 1);
     }
     else if ((rc = admin_migrate_check(&a)) != EX_OK || (rc = admin_prepare(&a)) != EX_OK) {
         /* reported */

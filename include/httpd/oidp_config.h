@@ -33,6 +33,8 @@ struct oidp_tpl_t;
 
 typedef struct oidp_cfg_t {
     const char *issuer;                   /* OIDCIdPIssuer */
+    const char *issuer_where;             /* its FILE:LINE, for start-up messages */
+    const char *keys_where;               /* FILE:LINE of the first OIDCIdPSigningKey */
     apr_array_header_t *keys;             /* OIDCIdPSigningKey: oidp_key_t *, loaded
                                                when the directive is read */
     int access_token_ttl;                 /* OIDCIdPAccessTokenLifetime */
@@ -53,7 +55,7 @@ typedef struct oidp_cfg_t {
     int throttle_window;                  /* OIDCIdPThrottleWindow */
     apr_array_header_t *throttle_exempt;  /* OIDCIdPThrottleExempt: apr_ipsubnet_t * */
     const char *audit_log;                /* OIDCIdPAuditLog: a file, "|program" or "off" */
-    int purge_interval;                   /* OIDCIdPPurgeInterval (main server only), 0 Off */
+    apr_int64_t purge_interval;           /* OIDCIdPPurgeInterval: seconds, 0 Off (main server) */
     struct apr_file_t *audit_fd;          /* not merged: opened at post_config */
     oidp_runtime_t *rt;                   /* not merged: set at post_config */
 } oidp_cfg_t;

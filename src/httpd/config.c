@@ -65,6 +65,8 @@ void *oidp_cfg_server_merge(apr_pool_t *p, void *basev, void *addv)
     int i;
 
     c->issuer = MERGE_PTR(issuer);
+    c->issuer_where = MERGE_PTR(issuer_where);
+    c->keys_where = MERGE_PTR(keys_where);
     c->keys = MERGE_PTR(keys);
     c->access_token_ttl = MERGE_INT(access_token_ttl);
     c->id_token_ttl = MERGE_INT(id_token_ttl);
@@ -95,6 +97,15 @@ void *oidp_cfg_server_merge(apr_pool_t *p, void *basev, void *addv)
 static oidp_cfg_t *cfg_of(cmd_parms *cmd)
 {
     return ap_get_module_config(cmd->server->module_config, &oidc_idp_module);
+}
+
+/* "FILE:LINE" of the directive being read */
+static const char *where(cmd_parms *cmd)
+{
+    return cmd->directive && cmd->directive->filename
+               ? apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                              cmd->directive->line_num)
+               : "(unknown place)";
 }
 
 /* ------------------------------------------------------------------ */
@@ -160,6 +171,7 @@ const char *oidp_cmd_issuer(cmd_parms *cmd, void *dcfg, const char *arg)
                             cmd->cmd->name);
     }
     c->issuer = arg;
+    c->issuer_where = where(cmd);
     return NULL;
 }
 
@@ -183,6 +195,7 @@ const char *oidp_cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *arg)
     }
     if (!c->keys) {
         c->keys = apr_array_make(cmd->pool, 2, sizeof(oidp_key_t *));
+        c->keys_where = where(cmd);
     }
     for (i = 0; i < c->keys->nelts; i++) {
         if (strcmp(APR_ARRAY_IDX(c->keys, i, oidp_key_t *)->kid, key->kid) == 0) {
@@ -563,7 +576,7 @@ oidp_throttle_policy_t oidp_cfg_throttle_policy(const oidp_cfg_t *c)
 
 int oidp_cfg_purge_interval(const oidp_cfg_t *c)
 {
-    return c->purge_interval != OIDP_UNSET ? c->purge_interval : OIDP_DEFAULT_PURGE_INTERVAL;
+    return c->purge_interval != OIDP_UNSET ? (int)c->purge_interval : OIDP_DEFAULT_PURGE_INTERVAL;
 }
 
 const char *oidp_cfg_audit_log(const oidp_cfg_t *c)

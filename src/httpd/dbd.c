@@ -133,6 +133,28 @@ void *oidp_dbd_open_all(oidp_db_t *db, apr_pool_t *p, server_rec *s, const char 
     return dbd;
 }
 
+apr_status_t oidp_dbd_schema_version(int *version, apr_pool_t *p, const char *driver,
+                                     const char *params, const char **err)
+{
+    const apr_dbd_driver_t *drv = NULL;
+    oidp_db_t db;
+    apr_status_t rv;
+
+    apr_dbd_init(p);
+    if (apr_dbd_get_driver(p, driver, &drv) != APR_SUCCESS) {
+        *err = apr_psprintf(p, "no apr_dbd driver %s", driver);
+        return APR_EGENERAL;
+    }
+    if (apr_dbd_open_ex(drv, p, params, &db.handle, err) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    db.driver = drv;
+    db.prepared = apr_hash_make(p);
+    rv = oidp_migrate_version(version, p, &db, err);
+    apr_dbd_close(drv, db.handle);
+    return rv;
+}
+
 void oidp_dbd_close(server_rec *s, void *conn)
 {
     if (conn && dbd_close) {

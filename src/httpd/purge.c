@@ -72,8 +72,8 @@ static apr_status_t purge(int state, void *data, apr_pool_t *pool)
 
 int oidp_purge_init(apr_pool_t *pconf, server_rec *s)
 {
-    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *get_instance;
-    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *register_callback;
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) * get_instance;
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) * register_callback;
     const oidp_cfg_t *c = ap_get_module_config(s->module_config, &oidc_idp_module);
     int interval = oidp_cfg_purge_interval(c);
     ap_watchdog_t *w = NULL;

@@ -9,6 +9,7 @@
  * counted in the new one. The pointer is the only global: written by
  * post_config, read-only in the children.
  */
+#include <stdarg.h>
 #include <string.h>
 
 #include <apr_atomic.h>
@@ -166,6 +167,17 @@ void oidp_status_latency(const char *handler, apr_time_t usec)
     }
 }
 
+/* ap_rprintf, by way of the pool (the unit tests' stubs have ap_rwrite) */
+static void out(request_rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out(request_rec *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    ap_rputs(apr_pvsprintf(r->pool, fmt, ap), r);
+    va_end(ap);
+}
+
 static int status_hook(request_rec *r, int flags)
 {
     size_t i;
@@ -175,26 +187,24 @@ static int status_hook(request_rec *r, int flags)
     }
     if (flags & AP_STATUS_SHORT) {
         for (i = 0; i < OIDP_STAT__COUNT; i++) {
-            ap_rprintf(r, "OIDCIdP%s: %u\n", counter_names[i],
-                       apr_atomic_read32(&stats->counter[i]));
+            out(r, "OIDCIdP%s: %u\n", counter_names[i], apr_atomic_read32(&stats->counter[i]));
         }
         for (i = 0; i < N_ENDPOINTS; i++) {
             const latency_t *l = &stats->latency[i];
-            ap_rprintf(r,
-                       "OIDCIdP%sRequests: %" APR_UINT64_T_FMT "\n"
-                       "OIDCIdP%sMicrosecondsTotal: %" APR_UINT64_T_FMT "\n"
-                       "OIDCIdP%sMicrosecondsMax: %u\n",
-                       endpoints[i].name, apr_atomic_read64((volatile apr_uint64_t *)&l->count),
-                       endpoints[i].name,
-                       apr_atomic_read64((volatile apr_uint64_t *)&l->usec_total),
-                       endpoints[i].name, apr_atomic_read32((volatile apr_uint32_t *)&l->usec_max));
+            out(r,
+                "OIDCIdP%sRequests: %" APR_UINT64_T_FMT "\n"
+                "OIDCIdP%sMicrosecondsTotal: %" APR_UINT64_T_FMT "\n"
+                "OIDCIdP%sMicrosecondsMax: %u\n",
+                endpoints[i].name, apr_atomic_read64((volatile apr_uint64_t *)&l->count),
+                endpoints[i].name, apr_atomic_read64((volatile apr_uint64_t *)&l->usec_total),
+                endpoints[i].name, apr_atomic_read32((volatile apr_uint32_t *)&l->usec_max));
         }
         return OK;
     }
     ap_rputs("<hr />\n<h2>mod_oidc_idp (since the last restart, all children)</h2>\n<table>\n", r);
     for (i = 0; i < OIDP_STAT__COUNT; i++) {
-        ap_rprintf(r, "<tr><td>%s</td><td>%u</td></tr>\n", counter_names[i],
-                   apr_atomic_read32(&stats->counter[i]));
+        out(r, "<tr><td>%s</td><td>%u</td></tr>\n", counter_names[i],
+            apr_atomic_read32(&stats->counter[i]));
     }
     ap_rputs("</table>\n<table border=\"0\">\n<tr><th>endpoint</th><th>requests</th>"
              "<th>mean ms</th><th>max ms</th></tr>\n",
@@ -204,10 +214,8 @@ static int status_hook(request_rec *r, int flags)
         apr_uint64_t n = apr_atomic_read64((volatile apr_uint64_t *)&l->count);
         apr_uint64_t t = apr_atomic_read64((volatile apr_uint64_t *)&l->usec_total);
         apr_uint32_t m = apr_atomic_read32((volatile apr_uint32_t *)&l->usec_max);
-        ap_rprintf(r,
-                   "<tr><td>%s</td><td>%" APR_UINT64_T_FMT "</td><td>%.3f</td><td>%.3f</td></tr>\n",
-                   endpoints[i].name, n, n ? (double)t / (double)n / 1000.0 : 0.0,
-                   (double)m / 1000.0);
+        out(r, "<tr><td>%s</td><td>%" APR_UINT64_T_FMT "</td><td>%.3f</td><td>%.3f</td></tr>\n",
+            endpoints[i].name, n, n ? (double)t / (double)n / 1000.0 : 0.0, (double)m / 1000.0);
     }
     ap_rputs("</table>\n", r);
     return OK;
