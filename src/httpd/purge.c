@@ -22,6 +22,7 @@
 #include "oidp_config.h"
 #include "oidp_dbd.h"
 #include "oidp_purge.h"
+#include "oidp_startup.h"
 #include "oidp_store.h"
 #include "oidp_util.h"
 
@@ -54,20 +55,42 @@ static void purge_server(server_rec *s, apr_pool_t *p)
     oidp_dbd_close(s, conn);
 }
 
+/* data: the servers to purge through, one per database (server_rec *) */
 static apr_status_t purge(int state, void *data, apr_pool_t *pool)
 {
-    server_rec *s = data, *sp;
+    const apr_array_header_t *servers = data;
+    int i;
 
     if (state != AP_WATCHDOG_STATE_RUNNING) {
         return APR_SUCCESS;
     }
-    for (sp = s; sp; sp = sp->next) {
-        const oidp_cfg_t *c = ap_get_module_config(sp->module_config, &oidc_idp_module);
-        if (c->issuer) {
-            purge_server(sp, pool);
-        }
+    for (i = 0; i < servers->nelts; i++) {
+        purge_server(APR_ARRAY_IDX(servers, i, server_rec *), pool);
     }
     return APR_SUCCESS;
+}
+
+/* The servers with an issuer, one per database: the purge's statements
+ * delete by time over whole tables, whichever issuer wrote the rows. */
+static apr_array_header_t *servers_to_purge(apr_pool_t *p, server_rec *s)
+{
+    apr_array_header_t *out = apr_array_make(p, 2, sizeof(server_rec *));
+    apr_hash_t *seen = apr_hash_make(p);
+    server_rec *sp;
+
+    for (sp = s; sp; sp = sp->next) {
+        const oidp_cfg_t *c = ap_get_module_config(sp->module_config, &oidc_idp_module);
+        const char *key;
+        if (!c->issuer) {
+            continue;
+        }
+        key = oidp_startup_dbd_key(p, sp);
+        if (!apr_hash_get(seen, key, APR_HASH_KEY_STRING)) {
+            apr_hash_set(seen, key, APR_HASH_KEY_STRING, sp);
+            APR_ARRAY_PUSH(out, server_rec *) = sp;
+        }
+    }
+    return out;
 }
 
 int oidp_purge_init(apr_pool_t *pconf, server_rec *s)
@@ -76,19 +99,15 @@ int oidp_purge_init(apr_pool_t *pconf, server_rec *s)
     APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) * register_callback;
     const oidp_cfg_t *c = ap_get_module_config(s->module_config, &oidc_idp_module);
     int interval = oidp_cfg_purge_interval(c);
+    apr_array_header_t *servers;
     ap_watchdog_t *w = NULL;
-    server_rec *sp;
     apr_status_t rv;
-    int any = 0;
 
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
-    for (sp = s; sp && !any; sp = sp->next) {
-        const oidp_cfg_t *sc = ap_get_module_config(sp->module_config, &oidc_idp_module);
-        any = sc->issuer != NULL;
-    }
-    if (!any) {
+    servers = servers_to_purge(pconf, s);
+    if (servers->nelts == 0) {
         return OK;
     }
     if (interval <= 0) {
@@ -108,7 +127,7 @@ int oidp_purge_init(apr_pool_t *pconf, server_rec *s)
     }
     rv = get_instance(&w, WATCHDOG_NAME, 0, 1, pconf);
     if (rv == APR_SUCCESS) {
-        rv = register_callback(w, apr_time_from_sec(interval), s, purge);
+        rv = register_callback(w, apr_time_from_sec(interval), servers, purge);
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
@@ -117,7 +136,7 @@ int oidp_purge_init(apr_pool_t *pconf, server_rec *s)
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
                  OIDP_LOGNO(00627) "expired rows are purged every %d s by one child "
-                                   "(mod_watchdog)",
-                 interval);
+                                   "(mod_watchdog), %d database(s)",
+                 interval, servers->nelts);
     return OK;
 }

@@ -170,6 +170,18 @@ static const char *unquoted(apr_pool_t *p, const char *args)
     return apr_pstrndup(p, args, n);
 }
 
+const char *oidp_startup_dbd_key(apr_pool_t *p, server_rec *s)
+{
+    const ap_directive_t *own[2] = {NULL, NULL}, *main[2] = {NULL, NULL};
+    const ap_directive_t *drv, *prm;
+
+    dbd_lines(s, ap_conftree, 0, own, main);
+    drv = own[0] ? own[0] : main[0];
+    prm = own[1] ? own[1] : main[1];
+    return apr_pstrcat(p, drv && drv->args ? unquoted(p, drv->args) : "", ":",
+                       prm && prm->args ? unquoted(p, prm->args) : "", NULL);
+}
+
 const char *oidp_startup_check_schema(apr_pool_t *p, server_rec *s)
 {
     server_rec *sp;
