@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include <apr_dbd.h>
+#include <apr_file_info.h>
 #include <apr_strings.h>
 
 #include "admin.h"
@@ -106,10 +107,15 @@ int admin_ops_backup(admin_t *a, int argc, const char *const *argv)
 static int backup_ok(admin_t *a, const char *file)
 {
     oidp_db_t b;
+    apr_finfo_t fi;
     const char *err = NULL, *ic;
     int version = 0, rc = EX_OK;
     apr_status_t rv;
 
+    /* SQLite would create a missing file */
+    if (apr_stat(&fi, file, APR_FINFO_TYPE, a->pool) != APR_SUCCESS || fi.filetype != APR_REG) {
+        return admin_fail(EX_NOTFOUND, "no backup file %s", file);
+    }
     b.driver = a->db.driver;
     b.prepared = apr_hash_make(a->pool);
     if (apr_dbd_open_ex(b.driver, a->pool, file, &b.handle, &err) != APR_SUCCESS) {
