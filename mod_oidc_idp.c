@@ -26,7 +26,9 @@
 #include "oidp_config.h"
 #include "oidp_endpoints.h"
 #include "oidp_error.h"
+#include "oidp_purge.h"
 #include "oidp_startup.h"
+#include "oidp_status.h"
 
 #define OIDP_M(m) (AP_METHOD_BIT << (m))
 #define OIDP_GET OIDP_M(M_GET)
@@ -75,7 +77,9 @@ static int oidp_handler(request_rec *r)
 {
     const oidp_cfg_t *c;
     const oidp_route_t *rt = NULL;
+    apr_time_t t0;
     size_t i;
+    int status;
 
     if (!r->handler || strncmp(r->handler, "oidc-idp-", 9) != 0) {
         return DECLINED;
@@ -108,7 +112,10 @@ static int oidp_handler(request_rec *r)
     if (!(rt->methods & OIDP_M(r->method_number)) || r->method_number == M_INVALID) {
         return oidp_error_json(r, OIDP_ERR_METHOD_NOT_ALLOWED, "method not allowed");
     }
-    return rt->fn(r, c);
+    t0 = apr_time_now();
+    status = rt->fn(r, c);
+    oidp_status_latency(rt->handler, apr_time_now() - t0);
+    return status;
 }
 
 static int oidp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
@@ -116,6 +123,12 @@ static int oidp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     int rv = oidp_startup_post_config(pconf, ptemp, s);
 
     (void)plog;
+    if (rv == OK) {
+        rv = oidp_status_init(pconf, s);
+    }
+    if (rv == OK) {
+        rv = oidp_purge_init(pconf, s);
+    }
     return rv == OK ? oidp_audit_open(pconf, s) : rv;
 }
 
@@ -125,6 +138,9 @@ static void oidp_test_config(apr_pool_t *pconf, server_rec *s)
 {
     const char *err = oidp_startup_check(pconf, s);
 
+    if (!err) {
+        err = oidp_startup_check_schema(pconf, s);
+    }
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, OIDP_LOGNO(00009) "%s", err);
         exit(1);
@@ -146,6 +162,7 @@ static void oidp_register_hooks(apr_pool_t *p)
     ap_hook_child_init(oidp_child_init, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_test_config(oidp_test_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(oidp_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    oidp_status_register();
 }
 
 static const command_rec oidp_cmds[] = {
@@ -194,6 +211,9 @@ static const command_rec oidp_cmds[] = {
                     "Client addresses or networks (addr/bits) never throttled; default none"),
     AP_INIT_TAKE1("OIDCIdPAuditLog", oidp_cmd_audit_log, NULL, RSRC_CONF,
                   "Security events as JSON lines: a file, \"|program\" or off; default off"),
+    AP_INIT_TAKE1("OIDCIdPPurgeInterval", oidp_cmd_purge_interval, NULL, RSRC_CONF,
+                  "How often one process deletes expired codes, tokens, sessions and counters "
+                  "(mod_watchdog), or Off; main server only; default 1h"),
     {NULL},
 };
 

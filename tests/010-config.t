@@ -123,6 +123,43 @@ refused('a directive in <Location>', "$modules$dbd$ours$good<Location /x>\nOIDCI
     qr/OIDCIdPAccessTokenLifetime.*not allowed/);
 refused('a directive in <Directory>', "$modules$dbd$ours$good<Directory /tmp>\nOIDCIdPIssuer https://a.example.com\n</Directory>\n",
     qr/OIDCIdPIssuer.*not allowed/);
+refused('the purge interval in a virtual host', "$modules$dbd$ours$good<VirtualHost *:9>\nOIDCIdPPurgeInterval 1h\n</VirtualHost>\n",
+    qr/OIDCIdPPurgeInterval cannot occur within <VirtualHost>.*one purge serves every virtual host/);
+for my $bad ('0', 'soon', '2d', '-1', '1.5h') {
+    refused("purge interval '$bad'", "$modules$dbd$ours$good" . "OIDCIdPPurgeInterval \"$bad\"\n",
+        qr/OIDCIdPPurgeInterval: .*must be Off or a duration from 1 second to 1 day/);
+}
+# the checks of the whole configuration name the directive's file and line
+refused('an issuer without a key names its line', "$modules$dbd$ours" . "OIDCIdPIssuer https://idp.example.com\n",
+    qr/OIDCIdPIssuer https:\/\/idp.example.com \(\S+case\d+\.conf:\d+\) but no OIDCIdPSigningKey/);
+refused('a key without an issuer names its line', "$modules$dbd$ours" . "\nOIDCIdPSigningKey $K/main-rsa.pem\n",
+    qr/OIDCIdPSigningKey \(\S+case\d+\.conf:\d+\) but no OIDCIdPIssuer/);
+refused('only an EC key names its line', "$modules$dbd$ours" . "OIDCIdPIssuer https://idp.example.com\nOIDCIdPSigningKey $K/main-ec.pem\n",
+    qr/RSA OIDCIdPSigningKey \(\S+case\d+\.conf:\d+\)/);
+refused('an endpoint mapped in a virtual host without an issuer',
+    "$modules$dbd$ours<VirtualHost *:9>\nServerName a.example.com\n$good</VirtualHost>\n"
+    . "<VirtualHost *:9>\nServerName b.example.com\n<Location /t>\nSetHandler \"oidc-idp-token\"\n</Location>\n</VirtualHost>\n",
+    qr/SetHandler oidc-idp-token \(\S+case\d+\.conf:\d+\) maps an endpoint in server b\.example\.com:\d+, which has no OIDCIdPIssuer/);
+refused('endpoints mapped where no server has an issuer', "$modules$dbd$ours" . "Include $top/conf/oidc_idp-endpoints.conf\n",
+    qr/SetHandler oidc-idp-discovery \(\S+oidc_idp-endpoints\.conf:\d+\) maps an endpoint.*no OIDCIdPIssuer/);
+{
+    # a database of another schema version, named with its DBDParams line
+    my $db = "$dir/old.db";
+    unlink $db;
+    system("$top/build/oidc-idp-admin", '--db', "sqlite3:$db", 'init') == 0 or die 'oidc-idp-admin init';
+    system('sqlite3', $db, "UPDATE oidp_meta SET value = '4' WHERE name = 'schema_version'") == 0 or die 'sqlite3';
+    my $old = "LoadModule dbd_module $mods/mod_dbd.so\nDBDriver sqlite3\nDBDParams \"$db\"\n";
+    refused('a database of an older schema version', "$modules$old$ours$good",
+        qr/database of \S+ \(DBDParams, \S+case\d+\.conf:\d+\) has schema version 4, this module needs \d+: run 'oidc-idp-admin migrate'/);
+    system('sqlite3', $db, "UPDATE oidp_meta SET value = '99' WHERE name = 'schema_version'") == 0 or die 'sqlite3';
+    refused('a database of a newer schema version', "$modules$old$ours$good", qr/has schema version 99.*install the module/);
+    system('sqlite3', $db, "DELETE FROM oidp_meta") == 0 or die 'sqlite3';
+    refused('a database without a schema version', "$modules$old$ours$good", qr/has no schema version: run 'oidc-idp-admin init'/);
+    unlink $db;
+    system("$top/build/oidc-idp-admin", '--db', "sqlite3:$db", 'init') == 0 or die 'oidc-idp-admin init';
+    accepted('a database of the current schema version', "$modules$old$ours$good");
+    unlink $db;
+}
 
 # ---------------------------------------------------------- accepted
 accepted('minimal: issuer and an RSA key', "$modules$dbd$ours$good");
@@ -142,5 +179,8 @@ accepted('a vhost with its own issuer and keys', "$modules$dbd$ours$good<Virtual
     . "OIDCIdPIssuer https://other.example.com\nOIDCIdPSigningKey $K/override-rsa.pem\n</VirtualHost>\n");
 accepted('the endpoint mapping of conf/', "$modules$dbd$ours$good" . "Include $top/conf/oidc_idp-endpoints.conf\n");
 accepted('the module loaded but unused', "$modules$ours");
+accepted('purge interval Off, 30s, 1d', "$modules$dbd$ours$good" . "OIDCIdPPurgeInterval Off\nOIDCIdPPurgeInterval 30s\nOIDCIdPPurgeInterval 1d\n");
+accepted('endpoints in the main server, the issuer in a virtual host', "$modules$dbd$ours"
+    . "Include $top/conf/oidc_idp-endpoints.conf\n<VirtualHost *:9>\n$good</VirtualHost>\n");
 
 done_testing();

@@ -7,6 +7,7 @@
 # tests would each be a process valgrind does not follow into); the admin
 # tool runs a session of commands (init, client add/update/list/show/remove,
 # user add/update/list/show/remove, migrate of a version-1 database, purge,
+# backup, restore, check,
 # and refused ones) on a temporary SQLite database. A run fails on any
 # memory error (invalid read or write, uninitialised value, bad free) or
 # any definitely lost block (--errors-for-leak-kinds=definite), and if the
@@ -141,6 +142,13 @@ admin 0 user list
 admin 0 --json user show alice
 admin 2 user show carol
 admin 0 purge
+admin 0 backup "$WORK/backup.db"
+admin 4 backup "$WORK/backup.db"
+admin 1 backup
+admin 0 restore "$WORK/backup.db"
+admin 2 restore "$WORK/no-such-backup.db"
+admin 0 check
+admin 6 check --key "$WORK/no-such-key.pem"
 admin 0 migrate
 admin 0 client remove spa
 admin 0 user remove bob

@@ -15,6 +15,7 @@
 #define EX_EXISTS 3
 #define EX_DB 4
 #define EX_SOFTWARE 5
+#define EX_CHECK 6
 
 typedef struct admin_t {
     apr_pool_t *pool;
@@ -55,5 +56,10 @@ int admin_migrate_check(admin_t *a);
 /* tools/admin_client.c, tools/admin_user.c: the client and user commands. */
 int admin_client(admin_t *a, int argc, const char *const *argv);
 int admin_user(admin_t *a, int argc, const char *const *argv);
+
+/* tools/admin_ops.c: backup, restore (SQLite) and check. */
+int admin_ops_backup(admin_t *a, int argc, const char *const *argv);
+int admin_ops_restore(admin_t *a, int argc, const char *const *argv);
+int admin_ops_check(admin_t *a, int argc, const char *const *argv);
 
 #endif

@@ -36,7 +36,14 @@ static const char usage[] =
     "  user add NAME [options]     add a user; the password comes from a prompt or stdin\n"
     "  user update NAME [options]  change a user (--password / --password-stdin)\n"
     "  user list | show NAME | remove NAME\n"
-    "  purge                       delete expired tokens\n"
+    "  purge                       delete expired codes, tokens, sessions and counters\n"
+    "                              (httpd does it itself with mod_watchdog: OIDCIdPPurgeInterval)\n"
+    "  backup FILE                 SQLite: a consistent copy into the new FILE while httpd\n"
+    "                              runs (VACUUM INTO); PostgreSQL: use pg_dump\n"
+    "  restore FILE                SQLite: replace every row by those of a backup of this\n"
+    "                              schema version, in one transaction (httpd may run)\n"
+    "  check [--key FILE ...]      report what is wrong: schema version, integrity, the\n"
+    "                              statements, clients' redirect URIs, signing keys\n"
     "\n"
     "Client options:\n"
     "  --public                    a public client (no secret; PKCE required)\n"
@@ -78,7 +85,8 @@ static const char usage[] =
     "not this tool's (run migrate, or upgrade mod_oidc_idp and this tool).\n"
     "\n"
     "Exit status: 0 done, 1 usage or invalid value, 2 not found, 3 already exists,\n"
-    "4 database error (also: not initialised, another schema version), 5 internal error.\n";
+    "4 database error (also: not initialised, another schema version), 5 internal error,\n"
+    "6 check found problems.\n";
 
 /* ------------------------------------------------------------------ */
 
@@ -210,7 +218,8 @@ int main(int argc, const char *const *argv)
     }
     if (strcmp(argv[i], "init") != 0 && strcmp(argv[i], "migrate") != 0
         && strcmp(argv[i], "client") != 0 && strcmp(argv[i], "user") != 0
-        && strcmp(argv[i], "purge") != 0) {
+        && strcmp(argv[i], "purge") != 0 && strcmp(argv[i], "backup") != 0
+        && strcmp(argv[i], "restore") != 0 && strcmp(argv[i], "check") != 0) {
         fputs(usage, stderr);
         return admin_fail(EX_USAGE, "unknown command '%s'", argv[i]);
     }
@@ -223,6 +232,15 @@ int main(int argc, const char *const *argv)
     }
     else if (strcmp(argv[i], "migrate") == 0) {
         rc = admin_migrate(&a);
+    }
+    else if (strcmp(argv[i], "backup") == 0) {
+        rc = admin_ops_backup(&a, argc - i - 1, argv + i + 1);
+    }
+    else if (strcmp(argv[i], "restore") == 0) {
+        rc = admin_ops_restore(&a, argc - i - 1, argv + i + 1);
+    }
+    else if (strcmp(argv[i], "check") == 0) {
+        rc = admin_ops_check(&a, argc - i - 1, argv + i + 1);
     }
     else if ((rc = admin_migrate_check(&a)) != EX_OK || (rc = admin_prepare(&a)) != EX_OK) {
         /* reported */

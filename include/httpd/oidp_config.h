@@ -33,6 +33,8 @@ struct oidp_tpl_t;
 
 typedef struct oidp_cfg_t {
     const char *issuer;                   /* OIDCIdPIssuer */
+    const char *issuer_where;             /* its FILE:LINE, for start-up messages */
+    const char *keys_where;               /* FILE:LINE of the first OIDCIdPSigningKey */
     apr_array_header_t *keys;             /* OIDCIdPSigningKey: oidp_key_t *, loaded
                                                when the directive is read */
     int access_token_ttl;                 /* OIDCIdPAccessTokenLifetime */
@@ -53,6 +55,7 @@ typedef struct oidp_cfg_t {
     int throttle_window;                  /* OIDCIdPThrottleWindow */
     apr_array_header_t *throttle_exempt;  /* OIDCIdPThrottleExempt: apr_ipsubnet_t * */
     const char *audit_log;                /* OIDCIdPAuditLog: a file, "|program" or "off" */
+    apr_int64_t purge_interval;           /* OIDCIdPPurgeInterval: seconds, 0 Off (main server) */
     struct apr_file_t *audit_fd;          /* not merged: opened at post_config */
     oidp_runtime_t *rt;                   /* not merged: set at post_config */
 } oidp_cfg_t;
@@ -69,6 +72,7 @@ typedef struct oidp_cfg_t {
 #define OIDP_DEFAULT_THROTTLE_FREE 5
 #define OIDP_DEFAULT_THROTTLE_MAX_DELAY 300
 #define OIDP_DEFAULT_THROTTLE_WINDOW 900
+#define OIDP_DEFAULT_PURGE_INTERVAL 3600
 
 void *oidp_cfg_server_create(apr_pool_t *p, server_rec *s);
 void *oidp_cfg_server_merge(apr_pool_t *p, void *base, void *add);
@@ -86,6 +90,7 @@ const char *oidp_cmd_throttle(cmd_parms *cmd, void *dcfg, int on);
 const char *oidp_cmd_throttle_number(cmd_parms *cmd, void *dcfg, const char *arg);
 const char *oidp_cmd_throttle_exempt(cmd_parms *cmd, void *dcfg, const char *arg);
 const char *oidp_cmd_audit_log(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *oidp_cmd_purge_interval(cmd_parms *cmd, void *dcfg, const char *arg);
 
 /* cmd->info values of oidp_cmd_throttle_number */
 #define OIDP_THROTTLE_FREE ((void *)1)
@@ -116,6 +121,9 @@ int oidp_cfg_bearer_in_query(const oidp_cfg_t *c);
 /* Whether guessing is throttled here (default On), and the policy. */
 int oidp_cfg_throttle(const oidp_cfg_t *c);
 oidp_throttle_policy_t oidp_cfg_throttle_policy(const oidp_cfg_t *c);
+/* Seconds between two purges of expired rows by mod_watchdog (default 1h),
+ * 0 for Off; read from the main server. */
+int oidp_cfg_purge_interval(const oidp_cfg_t *c);
 /* The audit log's target, NULL when off (the default). */
 const char *oidp_cfg_audit_log(const oidp_cfg_t *c);
 

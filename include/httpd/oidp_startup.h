@@ -23,4 +23,15 @@ int oidp_startup_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s
  * with APEXIT_CHILDFATAL and httpd stops, naming the command to run. */
 void oidp_startup_child_init(apr_pool_t *pchild, server_rec *s);
 
+/* "DRIVER:PARAMS" of the DBDriver and DBDParams lines that apply to s (its
+ * <VirtualHost>'s, else the main server's): servers with the same key share
+ * one database. */
+const char *oidp_startup_dbd_key(apr_pool_t *p, server_rec *s);
+
+/* apachectl configtest: the schema version of each provider's database,
+ * read with apr_dbd from the DBDriver and DBDParams lines (mod_dbd has no
+ * connections then). An SQLite file that does not exist yet or a database
+ * that cannot be reached is only warned about. NULL or the message. */
+const char *oidp_startup_check_schema(apr_pool_t *p, server_rec *s);
+
 #endif /* OIDP_STARTUP_H */

@@ -19,6 +19,7 @@
 #include "oidc_idp.h"
 #include "oidp_audit.h"
 #include "oidp_config.h"
+#include "oidp_status.h"
 #include "oidp_util.h"
 
 /* a field is at most this long; a line stays well under PIPE_BUF (4096) */
@@ -141,9 +142,28 @@ void oidp_audit(request_rec *r, const char *event, ...)
     char *raw, *line;
     apr_size_t len;
     apr_status_t rv;
+    const char *outcome = NULL, *grant_type = NULL;
     va_list ap;
     int n = 0;
 
+    /* every event is counted for server-status, audit log or not */
+    va_start(ap, event);
+    for (;;) {
+        const char *k = va_arg(ap, const char *);
+        const char *v;
+        if (!k) {
+            break;
+        }
+        v = va_arg(ap, const char *);
+        if (strcmp(k, "outcome") == 0) {
+            outcome = v;
+        }
+        else if (strcmp(k, "grant_type") == 0) {
+            grant_type = v;
+        }
+    }
+    va_end(ap);
+    oidp_status_event(event, outcome, grant_type);
     if (!c || !c->audit_fd) {
         return;
     }

@@ -50,6 +50,7 @@ void *oidp_cfg_server_create(apr_pool_t *p, server_rec *s)
     c->throttle_free = OIDP_UNSET;
     c->throttle_max_delay = OIDP_UNSET;
     c->throttle_window = OIDP_UNSET;
+    c->purge_interval = OIDP_UNSET;
     return c;
 }
 
@@ -64,6 +65,8 @@ void *oidp_cfg_server_merge(apr_pool_t *p, void *basev, void *addv)
     int i;
 
     c->issuer = MERGE_PTR(issuer);
+    c->issuer_where = MERGE_PTR(issuer_where);
+    c->keys_where = MERGE_PTR(keys_where);
     c->keys = MERGE_PTR(keys);
     c->access_token_ttl = MERGE_INT(access_token_ttl);
     c->id_token_ttl = MERGE_INT(id_token_ttl);
@@ -85,6 +88,7 @@ void *oidp_cfg_server_merge(apr_pool_t *p, void *basev, void *addv)
     c->throttle_window = MERGE_INT(throttle_window);
     c->throttle_exempt = MERGE_PTR(throttle_exempt);
     c->audit_log = MERGE_PTR(audit_log);
+    c->purge_interval = MERGE_INT(purge_interval);
     c->audit_fd = NULL; /* opened per server at post_config */
     c->rt = NULL;       /* built per server at post_config */
     return c;
@@ -93,6 +97,15 @@ void *oidp_cfg_server_merge(apr_pool_t *p, void *basev, void *addv)
 static oidp_cfg_t *cfg_of(cmd_parms *cmd)
 {
     return ap_get_module_config(cmd->server->module_config, &oidc_idp_module);
+}
+
+/* "FILE:LINE" of the directive being read */
+static const char *where(cmd_parms *cmd)
+{
+    return cmd->directive && cmd->directive->filename
+               ? apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                              cmd->directive->line_num)
+               : "(unknown place)";
 }
 
 /* ------------------------------------------------------------------ */
@@ -158,6 +171,7 @@ const char *oidp_cmd_issuer(cmd_parms *cmd, void *dcfg, const char *arg)
                             cmd->cmd->name);
     }
     c->issuer = arg;
+    c->issuer_where = where(cmd);
     return NULL;
 }
 
@@ -181,6 +195,7 @@ const char *oidp_cmd_signing_key(cmd_parms *cmd, void *dcfg, const char *arg)
     }
     if (!c->keys) {
         c->keys = apr_array_make(cmd->pool, 2, sizeof(oidp_key_t *));
+        c->keys_where = where(cmd);
     }
     for (i = 0; i < c->keys->nelts; i++) {
         if (strcmp(APR_ARRAY_IDX(c->keys, i, oidp_key_t *)->kid, key->kid) == 0) {
@@ -458,6 +473,30 @@ const char *oidp_cmd_audit_log(cmd_parms *cmd, void *dcfg, const char *arg)
     return NULL;
 }
 
+const char *oidp_cmd_purge_interval(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    int v;
+
+    (void)dcfg;
+    if (err) {
+        return apr_pstrcat(cmd->pool, err, " (one purge serves every virtual host)", NULL);
+    }
+    if (strcasecmp(arg, "off") == 0) {
+        cfg_of(cmd)->purge_interval = 0;
+        return NULL;
+    }
+    v = parse_duration(arg);
+    if (v < 1 || v > 86400) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' must be Off or a duration from 1 second to 1 day "
+                            "(seconds, or a number with s, m, h or d)",
+                            cmd->cmd->name, arg);
+    }
+    cfg_of(cmd)->purge_interval = v;
+    return NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* getters */
 
@@ -533,6 +572,11 @@ oidp_throttle_policy_t oidp_cfg_throttle_policy(const oidp_cfg_t *c)
                                                       : OIDP_DEFAULT_THROTTLE_MAX_DELAY;
     p.window = c->throttle_window != OIDP_UNSET ? c->throttle_window : OIDP_DEFAULT_THROTTLE_WINDOW;
     return p;
+}
+
+int oidp_cfg_purge_interval(const oidp_cfg_t *c)
+{
+    return c->purge_interval != OIDP_UNSET ? (int)c->purge_interval : OIDP_DEFAULT_PURGE_INTERVAL;
 }
 
 const char *oidp_cfg_audit_log(const oidp_cfg_t *c)

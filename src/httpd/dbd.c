@@ -71,6 +71,7 @@ static oidp_err_t statements(oidp_db_t *db, ap_dbd_t *dbd, request_rec *r, const
                                         "initialised (oidc-idp-admin init)?",
                       err);
     }
+    oidp_status_count(OIDP_STAT_DB_ERROR);
     *desc = "the store is unavailable";
     return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
 }
@@ -86,6 +87,7 @@ oidp_err_t oidp_dbd_acquire(oidp_db_t **dbp, request_rec *r, const char **desc)
                       OIDP_LOGNO(00002) "no database connection (check DBDriver/DBDParams, and "
                                         "that the schema is initialised and current: "
                                         "oidc-idp-admin init, oidc-idp-admin migrate)");
+        oidp_status_count(OIDP_STAT_DB_ERROR);
         *desc = "the store is unavailable";
         return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
     }
@@ -113,6 +115,44 @@ void *oidp_dbd_open(oidp_db_t *db, apr_pool_t *p, server_rec *s)
     db->handle = dbd->handle;
     db->prepared = dbd->prepared;
     return dbd;
+}
+
+void *oidp_dbd_open_all(oidp_db_t *db, apr_pool_t *p, server_rec *s, const char **err)
+{
+    ap_dbd_t *dbd = oidp_dbd_open(db, p, s);
+
+    if (!dbd) {
+        *err = "no database connection (mod_dbd says why)";
+        return NULL;
+    }
+    /* into the connection's pool: its prepared statements live as long as it */
+    if (oidp_store_prepare(dbd->pool, db, OIDP_STMT__COUNT, err) != APR_SUCCESS) {
+        oidp_dbd_close(s, dbd);
+        return NULL;
+    }
+    return dbd;
+}
+
+apr_status_t oidp_dbd_schema_version(int *version, apr_pool_t *p, const char *driver,
+                                     const char *params, const char **err)
+{
+    const apr_dbd_driver_t *drv = NULL;
+    oidp_db_t db;
+    apr_status_t rv;
+
+    apr_dbd_init(p);
+    if (apr_dbd_get_driver(p, driver, &drv) != APR_SUCCESS) {
+        *err = apr_psprintf(p, "no apr_dbd driver %s", driver);
+        return APR_EGENERAL;
+    }
+    if (apr_dbd_open_ex(drv, p, params, &db.handle, err) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    db.driver = drv;
+    db.prepared = apr_hash_make(p);
+    rv = oidp_migrate_version(version, p, &db, err);
+    apr_dbd_close(drv, db.handle);
+    return rv;
 }
 
 void oidp_dbd_close(server_rec *s, void *conn)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_file_info.h>
 #include <apr_strings.h>
 #include <httpd.h>
 #include <http_config.h>
@@ -33,6 +34,58 @@ static const char *server_label(apr_pool_t *p, server_rec *s)
     return apr_psprintf(p, "%s:%u", server_name(s), s->port);
 }
 
+/* The server_rec of a <VirtualHost> section, or NULL. */
+static server_rec *vhost_of(server_rec *s, const ap_directive_t *d)
+{
+    for (; s; s = s->next) {
+        if (s->is_virtual && s->defn_name && d->filename && strcmp(s->defn_name, d->filename) == 0
+            && (unsigned)d->line_num == s->defn_line_number) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* A SetHandler oidc-idp-* below d, in server sv (NULL: the main server's
+ * sections, which every virtual host inherits): refused where the server has
+ * no OIDCIdPIssuer, or, outside every virtual host, where no server has one
+ * (every request would get 404 and an error in the log). */
+static const char *mapping_walk(apr_pool_t *p, server_rec *s, const ap_directive_t *d,
+                                server_rec *sv, int any)
+{
+    const char *err = NULL;
+
+    for (; d && !err; d = d->next) {
+        if (strcasecmp(d->directive, "<VirtualHost") == 0) {
+            server_rec *v = vhost_of(s, d);
+            err = mapping_walk(p, s, d->first_child, v ? v : sv, any);
+        }
+        else if (strcasecmp(d->directive, "SetHandler") == 0 && d->args) {
+            /* the handler's name, without quotes */
+            const char *h = d->args + strspn(d->args, " \t\"'");
+            h = apr_pstrndup(p, h, strcspn(h, " \t\"'"));
+            const oidp_cfg_t *c = sv ? ap_get_module_config(sv->module_config, &oidc_idp_module)
+                                     : NULL;
+            if (strncasecmp(h, "oidc-idp-", 9) == 0 && (sv ? !c->issuer : !any)) {
+                err = apr_psprintf(p,
+                                   "mod_oidc_idp: SetHandler %s (%s:%d) maps an endpoint in "
+                                   "server %s, which has no OIDCIdPIssuer",
+                                   h, d->filename, d->line_num,
+                                   sv ? server_label(p, sv) : server_label(p, s));
+            }
+        }
+        else if (d->first_child) {
+            err = mapping_walk(p, s, d->first_child, sv, any);
+        }
+    }
+    return err;
+}
+
+static const char *mapping_check(apr_pool_t *p, server_rec *s, int any)
+{
+    return mapping_walk(p, s, ap_conftree, NULL, any);
+}
+
 const char *oidp_startup_check(apr_pool_t *p, server_rec *s)
 {
     server_rec *sp;
@@ -44,24 +97,24 @@ const char *oidp_startup_check(apr_pool_t *p, server_rec *s)
         if (!c->issuer) {
             if (c->keys) {
                 return apr_psprintf(p,
-                                    "mod_oidc_idp: server %s has OIDCIdPSigningKey but no "
+                                    "mod_oidc_idp: server %s has OIDCIdPSigningKey (%s) but no "
                                     "OIDCIdPIssuer",
-                                    server_label(p, sp));
+                                    server_label(p, sp), c->keys_where);
             }
             continue;
         }
         any = 1;
         if (!c->keys || c->keys->nelts == 0) {
             return apr_psprintf(p,
-                                "mod_oidc_idp: server %s has OIDCIdPIssuer %s but no "
+                                "mod_oidc_idp: server %s has OIDCIdPIssuer %s (%s) but no "
                                 "OIDCIdPSigningKey",
-                                server_label(p, sp), c->issuer);
+                                server_label(p, sp), c->issuer, c->issuer_where);
         }
         if (!oidp_jose_keyset_find_alg(&(oidp_keyset_t){c->keys}, OIDP_ALG_RS256)) {
             return apr_psprintf(p,
-                                "mod_oidc_idp: server %s needs an RSA OIDCIdPSigningKey: "
+                                "mod_oidc_idp: server %s needs an RSA OIDCIdPSigningKey (%s): "
                                 "OpenID Connect requires RS256",
-                                server_label(p, sp));
+                                server_label(p, sp), c->keys_where);
         }
         err = oidp_session_check_cookie(p, sp, c->issuer);
         if (err) {
@@ -70,6 +123,123 @@ const char *oidp_startup_check(apr_pool_t *p, server_rec *s)
     }
     if (any && !oidp_dbd_loaded()) {
         return "mod_oidc_idp: mod_dbd must be loaded (LoadModule dbd_module ...)";
+    }
+    return mapping_check(p, s, any);
+}
+
+/* The last DBDriver and DBDParams lines below d: into own[] those inside
+ * sv's <VirtualHost>, into main[] those outside every <VirtualHost>. */
+static void dbd_lines(server_rec *sv, const ap_directive_t *d, int in_own,
+                      const ap_directive_t **own, const ap_directive_t **main)
+{
+    for (; d; d = d->next) {
+        if (strcasecmp(d->directive, "<VirtualHost") == 0) {
+            if (!in_own && sv->is_virtual && sv->defn_name && d->filename
+                && strcmp(sv->defn_name, d->filename) == 0
+                && (unsigned)d->line_num == sv->defn_line_number) {
+                dbd_lines(sv, d->first_child, 1, own, main);
+            }
+        }
+        else if (strcasecmp(d->directive, "DBDriver") == 0) {
+            (in_own ? own : main)[0] = d;
+        }
+        else if (strcasecmp(d->directive, "DBDParams") == 0) {
+            (in_own ? own : main)[1] = d;
+        }
+        else if (d->first_child) {
+            dbd_lines(sv, d->first_child, in_own, own, main);
+        }
+    }
+}
+
+/* an argument of a directive, without its quotes */
+static const char *unquoted(apr_pool_t *p, const char *args)
+{
+    apr_size_t n;
+
+    while (*args == ' ' || *args == '\t') {
+        args++;
+    }
+    n = strlen(args);
+    while (n && (args[n - 1] == ' ' || args[n - 1] == '\t')) {
+        n--;
+    }
+    if (n >= 2 && (args[0] == '"' || args[0] == '\'') && args[n - 1] == args[0]) {
+        return apr_pstrndup(p, args + 1, n - 2);
+    }
+    return apr_pstrndup(p, args, n);
+}
+
+const char *oidp_startup_dbd_key(apr_pool_t *p, server_rec *s)
+{
+    const ap_directive_t *own[2] = {NULL, NULL}, *main[2] = {NULL, NULL};
+    const ap_directive_t *drv, *prm;
+
+    dbd_lines(s, ap_conftree, 0, own, main);
+    drv = own[0] ? own[0] : main[0];
+    prm = own[1] ? own[1] : main[1];
+    return apr_pstrcat(p, drv && drv->args ? unquoted(p, drv->args) : "", ":",
+                       prm && prm->args ? unquoted(p, prm->args) : "", NULL);
+}
+
+const char *oidp_startup_check_schema(apr_pool_t *p, server_rec *s)
+{
+    server_rec *sp;
+
+    for (sp = s; sp; sp = sp->next) {
+        const oidp_cfg_t *c = ap_get_module_config(sp->module_config, &oidc_idp_module);
+        const ap_directive_t *own[2] = {NULL, NULL}, *main[2] = {NULL, NULL};
+        const ap_directive_t *drv, *prm;
+        const char *driver, *params, *err = NULL;
+        apr_finfo_t fi;
+        apr_status_t rv;
+        int v = 0;
+
+        if (!c->issuer) {
+            continue;
+        }
+        dbd_lines(sp, ap_conftree, 0, own, main);
+        drv = own[0] ? own[0] : main[0];
+        prm = own[1] ? own[1] : main[1];
+        if (!drv || !prm || !drv->args || !prm->args) {
+            continue; /* mod_dbd says what is missing when it starts */
+        }
+        driver = unquoted(p, drv->args);
+        params = unquoted(p, prm->args);
+        if (strcmp(driver, "sqlite3") == 0
+            && apr_stat(&fi, params, APR_FINFO_TYPE, p) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sp,
+                         OIDP_LOGNO(00628) "the database of %s (DBDParams %s, %s:%d) does not "
+                                           "exist yet: create it with 'oidc-idp-admin --db "
+                                           "sqlite3:%s init'",
+                         server_name(sp), params, prm->filename, prm->line_num, params);
+            continue;
+        }
+        rv = oidp_dbd_schema_version(&v, p, driver, params, &err);
+        if (rv == APR_NOTFOUND) {
+            return apr_psprintf(p,
+                                "mod_oidc_idp: the database of %s (DBDParams, %s:%d) has no "
+                                "schema version: run 'oidc-idp-admin init'",
+                                server_label(p, sp), prm->filename, prm->line_num);
+        }
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sp,
+                         OIDP_LOGNO(00629) "cannot read the schema version of the database of "
+                                           "%s (DBDParams, %s:%d) now: %s",
+                         server_name(sp), prm->filename, prm->line_num,
+                         err ? err : "unknown error");
+            continue;
+        }
+        if (v != OIDP_SCHEMA_VERSION) {
+            return apr_psprintf(p,
+                                "mod_oidc_idp: the database of %s (DBDParams, %s:%d) has schema "
+                                "version %d, this module needs %d: %s",
+                                server_label(p, sp), prm->filename, prm->line_num, v,
+                                OIDP_SCHEMA_VERSION,
+                                v < OIDP_SCHEMA_VERSION
+                                    ? "run 'oidc-idp-admin migrate'"
+                                    : "install the module (and oidc-idp-admin) that made it");
+        }
     }
     return NULL;
 }

@@ -169,6 +169,15 @@ AP_DECLARE(int) ap_state_query(int query)
     return AP_SQ_MS_RUN_MPM;
 }
 
+/* Directives of the main server only (OIDCIdPPurgeInterval): a unit test's
+ * cmd_parms has no virtual host, so the context is always right. */
+AP_DECLARE(const char *) ap_check_cmd_context(cmd_parms *cmd, unsigned forbidden)
+{
+    (void)cmd;
+    (void)forbidden;
+    return NULL;
+}
+
 AP_DECLARE(piped_log *) ap_open_piped_log(apr_pool_t *p, const char *program)
 {
     (void)p;

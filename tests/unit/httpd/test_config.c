@@ -72,6 +72,7 @@ START_TEST(create_is_unset_and_getters_default)
     ck_assert_int_eq(c->throttle_window, OIDP_UNSET);
     ck_assert_ptr_null(c->throttle_exempt);
     ck_assert_ptr_null(c->audit_log);
+    ck_assert(c->purge_interval == OIDP_UNSET);
 
     ck_assert_int_eq(oidp_cfg_access_token_ttl(c), OIDP_DEFAULT_ACCESS_TOKEN_TTL);
     ck_assert_int_eq(oidp_cfg_id_token_ttl(c), OIDP_DEFAULT_ID_TOKEN_TTL);
@@ -88,6 +89,7 @@ START_TEST(create_is_unset_and_getters_default)
     ck_assert_int_eq(oidp_cfg_throttle_policy(c).max_delay, 300);
     ck_assert_int_eq(oidp_cfg_throttle_policy(c).window, 900);
     ck_assert_ptr_null(oidp_cfg_audit_log(c));
+    ck_assert_int_eq(oidp_cfg_purge_interval(c), 3600); /* the watchdog purges hourly */
     /* Casdoor's paths by default (DEVELOPERS.md: drop-in for Casdoor apps) */
     ck_assert_str_eq(oidp_cfg_endpoint_path(c, OIDP_EP_AUTHORIZATION), "/login/oauth/authorize");
     ck_assert_str_eq(oidp_cfg_endpoint_path(c, OIDP_EP_TOKEN), "/api/login/oauth/access_token");

@@ -1,0 +1,45 @@
+# The purge of expired rows inside httpd (OIDCIdPPurgeInterval 2s in
+# tests/conf/extra.conf.in, mod_watchdog): tokens of the oidp_short vhost
+# (3 seconds) are deleted by the server itself, with no request and no admin
+# command, on SQLite and PostgreSQL alike; afterwards `oidc-idp-admin purge`
+# finds nothing left to delete. The whole suite runs with this purge every
+# two seconds, so every other test also runs beside it.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Apache::Test qw(-withtestmore);
+use OIDP::Test;
+use Time::HiRes ();
+
+my $V = 'oidp_short';
+my $id = unique_id('purge-client');
+my $secret = client_add($id);
+my @tokens;
+for (1 .. 3) {
+    my $res = token_request(client => [$id, $secret, 'basic'], vhost => $V);
+    is($res->code, 200, "a 3-second token issued on $V") or diag($res->as_string);
+    push @tokens, json_of($res)->{access_token};
+}
+# every token has expired once its 3 seconds are over; the next purge after
+# that deletes them (at most 2 s later, more on a loaded machine)
+Time::HiRes::sleep(3.5);
+my $off = log_offset();
+my ($log, $deadline) = ('', time + 30);
+until ($log =~ /OIDP00623: purged [1-9]\d* expired rows/ || time > $deadline) {
+    Time::HiRes::sleep(0.25);
+    $log = log_since($off);
+}
+like($log, qr/\[oidc_idp:info\] \[pid \d+[^\]]*\] OIDP00623: purged [1-9]\d* expired rows/,
+    'httpd purged the expired tokens by itself (OIDP00623 at info)');
+my ($rc, $out, $err) = admin('purge');
+is($rc, 0, 'oidc-idp-admin purge runs') or diag($err);
+like($out, qr/^purged 0 /, 'and finds nothing expired left: the server had deleted it') or diag($out);
+for my $t (@tokens) {
+    my $res = post_form('/api/login/oauth/introspect', [token => $t],
+        headers => [Authorization => basic_header($id, $secret)], vhost => $V);
+    is(json_of($res) && json_of($res)->{active} ? 1 : 0, 0, 'a purged token introspects inactive');
+}
+unlike(log_since($off), qr/OIDP0062[12]/, 'no purge failed');
+
+done_testing();
