@@ -194,13 +194,20 @@ static const command_rec oidp_cmds[] = {
                     "Client addresses or networks (addr/bits) never throttled; default none"),
     AP_INIT_TAKE1("OIDCIdPAuditLog", oidp_cmd_audit_log, NULL, RSRC_CONF,
                   "Security events as JSON lines: a file, \"|program\" or off; default off"),
+    AP_INIT_ITERATE("OIDCIdPAuthnProvider", oidp_cmd_authn_provider, NULL,
+                    RSRC_CONF | ACCESS_CONF,
+                    "Authn providers that check the login form's passwords, in turn, as "
+                    "AuthBasicProvider (local: this module's user table); default local"),
+    AP_INIT_TAKE2("OIDCIdPClaim", oidp_cmd_claim, NULL, RSRC_CONF | ACCESS_CONF,
+                  "A claim of users signed in by an authn provider and its ap_expr string "
+                  "(e.g. email %{reqenv:AUTHENTICATE_MAIL}); default none"),
     {NULL},
 };
 
 OIDP_EXPORT module AP_MODULE_DECLARE_DATA oidc_idp_module = {
     STANDARD20_MODULE_STUFF,
-    NULL, /* per-directory config: none, everything is per server */
-    NULL,
+    oidp_cfg_dir_create, /* per-directory config: where users come from (authorize) */
+    oidp_cfg_dir_merge,
     oidp_cfg_server_create, /* per-server config */
     oidp_cfg_server_merge,
     oidp_cmds,
