@@ -194,8 +194,7 @@ static const command_rec oidp_cmds[] = {
                     "Client addresses or networks (addr/bits) never throttled; default none"),
     AP_INIT_TAKE1("OIDCIdPAuditLog", oidp_cmd_audit_log, NULL, RSRC_CONF,
                   "Security events as JSON lines: a file, \"|program\" or off; default off"),
-    AP_INIT_ITERATE("OIDCIdPAuthnProvider", oidp_cmd_authn_provider, NULL,
-                    RSRC_CONF | ACCESS_CONF,
+    AP_INIT_ITERATE("OIDCIdPAuthnProvider", oidp_cmd_authn_provider, NULL, RSRC_CONF | ACCESS_CONF,
                     "Authn providers that check the login form's passwords, in turn, as "
                     "AuthBasicProvider (local: this module's user table); default local"),
     AP_INIT_TAKE2("OIDCIdPClaim", oidp_cmd_claim, NULL, RSRC_CONF | ACCESS_CONF,

@@ -91,6 +91,25 @@ is($co->{sub}, $own_sub, '... its own');
 my $r = attempt('/login/oauth/authorize', $bob, $PWB);
 is($r->[1], 'login', 'the own table (the default) does not take the htpasswd file\'s password');
 
+# the admin tool names the provider's user PROVIDER:NAME; disabled, it cannot sign in
+{
+    my $bname = "file:$bob";
+    my $fb = eval { flow('/authn/file', $bob, $PWB) };
+    my ($cb) = $fb ? claims_of($fb) : ({});
+    my ($rc, $out) = admin('--json', 'user', 'show', $bname);
+    my $j = eval { JSON::PP->new->decode($out) } || {};
+    is($rc, 0, 'admin: user show file:NAME finds the provider\'s user');
+    is($j->{id}, $cb->{sub}, 'admin: ... its id is the sub');
+    is($j->{source}, 'file', 'admin: ... its source is the provider');
+    ok(!$j->{has_password}, 'admin: ... no password stored');
+    ($rc) = admin('user', 'update', $bname, '--disable');
+    is($rc, 0, 'admin: user update file:NAME --disable');
+    my $d = attempt('/authn/file', $bob, $PWB);
+    is($d->[2], 'Incorrect username or password.', 'a disabled provider user: the wrong-password page');
+    ($rc) = admin('user', 'update', $bname, '--enable');
+    is($rc, 0, 'admin: ... --enable again');
+}
+
 # ---------------------------------------------------------- failures
 my $wrong = attempt('/authn/file', $ann, "wrong-$m");
 my $unknown = attempt('/authn/file', unique_id('ghost'), "wrong-$m");

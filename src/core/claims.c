@@ -439,7 +439,7 @@ json_t *oidp_claims_casdoor_user(apr_pool_t *p, const oidp_user_t *u,
 /* ------------------------------------------------------------------ */
 /* claims from an authn provider (OIDCIdPClaim) */
 
-#define MAP_MAX_LEN 4096    /* a value longer than this is refused */
+#define MAP_MAX_LEN 4096   /* a value longer than this is refused */
 #define MAP_MAX_GROUPS 256 /* a groups list with more values is refused */
 
 static const claim_def_t *map_def(const char *claim)

@@ -74,10 +74,11 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
          "AND NOT EXISTS (SELECT 1 FROM oidp_grant_revoked g WHERE g.grant_id = oidp_token.grant_id) "
          "RETURNING " TCOLS("")},
     [OIDP_STMT_USER_GET_BY_NAME] = {OIDP_STMT_USER_GET_BY_NAME, "oidp_user_get_by_name",
-                                    "SELECT " USER_COLS " FROM oidp_user WHERE source = '' AND username = %s"},
-    [OIDP_STMT_USER_GET_BY_SOURCE] =
-        {OIDP_STMT_USER_GET_BY_SOURCE, "oidp_user_get_by_source",
-         "SELECT " USER_COLS " FROM oidp_user WHERE source = %s AND username = %s"},
+                                    "SELECT " USER_COLS
+                                    " FROM oidp_user WHERE source = '' AND username = %s"},
+    [OIDP_STMT_USER_GET_BY_SOURCE] = {OIDP_STMT_USER_GET_BY_SOURCE, "oidp_user_get_by_source",
+                                      "SELECT " USER_COLS
+                                      " FROM oidp_user WHERE source = %s AND username = %s"},
     [OIDP_STMT_USER_GET_BY_ID] = {OIDP_STMT_USER_GET_BY_ID, "oidp_user_get_by_id",
                                   "SELECT " USER_COLS " FROM oidp_user WHERE id = %s"},
     [OIDP_STMT_CODE_INSERT] = {OIDP_STMT_CODE_INSERT, "oidp_code_insert",

@@ -42,7 +42,8 @@ static const oidp_authn_src_t local_only = {OIDP_AUTHN_LOCAL, NULL};
 
 static void denied(request_rec *r, const oidp_user_t *u, const char *username, const char *why)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OIDP_LOGNO(00014) "sign-in failed for user '%s' (%s)",
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  OIDP_LOGNO(00014) "sign-in failed for user '%s' (%s)",
                   ap_escape_logitem(r->pool, username), why);
     /* sub last: without a row (a provider said no) the list ends before it */
     oidp_audit(r, "signin", "outcome", "failure", "reason",
@@ -188,7 +189,8 @@ static verdict_e provider_check(const oidp_user_t **user, request_rec *r, oidp_d
     case AUTH_DENIED:
     case AUTH_USER_FOUND:
         r->user = old_user;
-        denied(r, NULL, username, apr_pstrcat(r->pool, "wrong password, provider ", src->name, NULL));
+        denied(r, NULL, username,
+               apr_pstrcat(r->pool, "wrong password, provider ", src->name, NULL));
         return A_DENIED;
     default:
         r->user = old_user;
@@ -212,8 +214,7 @@ oidp_err_t oidp_authn_password(const oidp_user_t **user, request_rec *r, oidp_db
     int n = 1, i;
 
     *user = NULL;
-    if (!username || !password || !*username || strlen(username) > 256
-        || strlen(password) > 1024) {
+    if (!username || !password || !*username || strlen(username) > 256 || strlen(password) > 1024) {
         return OIDP_ERR_ACCESS_DENIED;
     }
     if (d && d->providers && d->providers->nelts > 0) {

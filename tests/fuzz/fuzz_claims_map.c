@@ -15,7 +15,7 @@
 #include "oidp_json.h"
 #include "oidp_utf8.h"
 
-static const char *const claims[] = {"name", "display_name", "email", "email_verified",
+static const char *const claims[] = {"name",   "display_name",          "email",  "email_verified",
                                      "groups", "phone_number_verified", "locale", "sub"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -204,7 +204,7 @@ void *ap_lookup_provider(const char *group, const char *name, const char *versio
     if (strcmp(group, AUTHN_PROVIDER_GROUP) != 0) {
         return NULL;
     }
-    return strcmp(name, "file") == 0 ? (void *)&file
+    return strcmp(name, "file") == 0      ? (void *)&file
            : strcmp(name, "nocheck") == 0 ? (void *)&nocheck
                                           : NULL;
 }

@@ -433,12 +433,13 @@ START_TEST(map_check_and_set)
     ck_assert_int_eq(u->phone_number_verified, 1);
 
     /* groups: mod_authnz_ldap's "; " between values */
-    ck_assert_int_eq(oidp_claims_map_set(u, &changed, p, "groups",
-                                         "cn=admins,ou=groups,dc=example,dc=org; cn=staff,ou=groups,"
-                                         "dc=example,dc=org;; staff ;cn=admins,ou=groups,dc=example,"
-                                         "dc=org",
-                                         &err),
-                     APR_SUCCESS);
+    ck_assert_int_eq(
+        oidp_claims_map_set(u, &changed, p, "groups",
+                            "cn=admins,ou=groups,dc=example,dc=org; cn=staff,ou=groups,"
+                            "dc=example,dc=org;; staff ;cn=admins,ou=groups,dc=example,"
+                            "dc=org",
+                            &err),
+        APR_SUCCESS);
     ck_assert_str_eq(u->groups, "[\"cn=admins,ou=groups,dc=example,dc=org\",\"cn=staff,ou=groups,"
                                 "dc=example,dc=org\",\"staff\"]");
     ck_assert_int_eq(oidp_claims_map_set(u, &changed, p, "groups", " ; ", &err), APR_SUCCESS);
@@ -446,7 +447,8 @@ START_TEST(map_check_and_set)
 
     ck_assert_int_eq(oidp_claims_map_set(u, &changed, p, "sub", "x", &err), APR_EINVAL);
     ck_assert_int_eq(oidp_claims_map_set(u, &changed, p, "email",
-                                         apr_pstrcat(p, apr_psprintf(p, "%4097s", "x"), NULL), &err),
+                                         apr_pstrcat(p, apr_psprintf(p, "%4097s", "x"), NULL),
+                                         &err),
                      APR_EINVAL);
 }
 END_TEST

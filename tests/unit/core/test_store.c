@@ -327,8 +327,8 @@ START_TEST(user_round_trip)
         oidp_user_t *ldap = user("44444444-4444-4444-8444-444444444444", "alice");
         ldap->source = "ldap";
         DB_OK(oidp_store_user_put(p, &db, ldap, 1, &err));
-        ck_assert_int_eq(oidp_store_user_put(p, &db, user("55555555-5555-4555-8555-555555555555",
-                                                          "alice"),
+        ck_assert_int_eq(oidp_store_user_put(p, &db,
+                                             user("55555555-5555-4555-8555-555555555555", "alice"),
                                              1, &err),
                          APR_EGENERAL);
         DB_OK(oidp_store_user_get(&u, p, &db, "alice", NULL, &err));
