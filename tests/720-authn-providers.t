@@ -159,6 +159,7 @@ is($c7->{sub}, $c1->{sub}, 'chain: the file\'s user: the sub of the file provide
 
 # ---------------------------------------------------------- provider error
 my $off = log_offset();
+my (undef, $aoff) = audit_events();
 for my $who ([$carl, "own-$m", 'a user of the own table'], [$ann, $PWA, 'any user']) {
     my $e = attempt('/authn/broken', $who->[0], $who->[1]);
     error_page_ok($e->[3], 503, "provider error, $who->[2]");
@@ -167,8 +168,15 @@ for my $who ([$carl, "own-$m", 'a user of the own table'], [$ann, $PWA, 'any use
     unlike($e->[3]->decoded_content // '', qr/Incorrect/, "provider error, $who->[2]: not a wrong password");
     ok(!$e->[3]->header('Location'), "provider error, $who->[2]: no sign-in");
 }
-like(log_since($off), qr/OIDP00685: authn provider 'file' could not check the password/,
+like(log_since($off), qr/OIDP00685: authn provider 'file' could not check a password/,
      'provider error: logged');
+unlike(log_since($off), qr/OIDP00685[^\n]*\Q$carl\E/, 'provider error: the name typed is not logged');
+my ($ev) = audit_events($aoff);
+my @err = grep { ($_->{event} // '') eq 'signin' && ($_->{outcome} // '') eq 'error' } @$ev;
+is(scalar @err, 2, 'provider error: audited as signin outcome error, once per attempt');
+ok(!(grep { ($_->{reason} // '') ne 'provider_error' || ($_->{provider} // '') ne 'file'
+            || exists $_->{username} } @err),
+   'provider error: ... reason provider_error, the provider, no username');
 
 # ---------------------------------------------------------- throttling
 my $ip = '198.51.100.' . (1 + int(rand(250)));

@@ -194,13 +194,14 @@ static verdict_e provider_check(const oidp_user_t **user, request_rec *r, oidp_d
         return A_DENIED;
     default:
         r->user = old_user;
+        /* the name typed is not logged: the provider could not say whether
+         * it is a user's (it may be a password typed in the wrong field) */
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      OIDP_LOGNO(00685) "authn provider '%s' could not check the password of "
-                                        "'%s' (status %d): the directory is unavailable, nobody "
-                                        "signs in",
-                      src->name, ap_escape_logitem(r->pool, username), (int)st);
+                      OIDP_LOGNO(00685) "authn provider '%s' could not check a password (status "
+                                        "%d): the directory is unavailable, nobody signs in",
+                      src->name, (int)st);
         oidp_audit(r, "signin", "outcome", "error", "reason", "provider_error", "provider",
-                   src->name, "username", username, NULL);
+                   src->name, NULL);
         return A_ERROR;
     }
 }

@@ -275,7 +275,7 @@ fi
 flow down alice "$ALICE_PW"
 flow down alice "wrong-$ALICE_PW"
 flow down "nobody-$(openssl rand -hex 4)" "$ALICE_PW"
-if grep -q "OIDP00685: authn provider 'ldap' could not check the password" "$IDP_STATE/error.log"; then
+if grep -q "OIDP00685: authn provider 'ldap' could not check a password" "$IDP_STATE/error.log"; then
     ok "the IdP logged that the directory could not answer (OIDP00685)"
 else
     not_ok "the IdP logged that the directory could not answer (OIDP00685)"
