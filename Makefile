@@ -10,6 +10,9 @@
 #   make asan       the Apache::Test suite (SQLite) against an ASan+UBSan build
 #   make valgrind   the unit tests and the admin tool under valgrind
 #   make format     clang-format the C sources in place (make format-check: report)
+#   make deb        the Debian package libapache2-mod-oidc-idp_*.deb, here
+#                   (debian/, dpkg-buildpackage in a copy of the tree)
+#   make manual     the HTML reference manual build/manual/mod_oidc_idp.html
 
 APXS       ?= $(shell command -v apxs 2>/dev/null || echo /usr/bin/apxs)
 CC         ?= gcc
@@ -22,7 +25,11 @@ DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
-BASE_FLAGS := -std=gnu11 -O2 -g $(WARN) -fvisibility=hidden $(APR_INC) $(APR_CPP) $(DEP_CFLAGS)
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment (empty by default) are
+# added to the project's own: Debian's build flags (hardening) when the
+# package is built (debian/rules, make deb).
+BASE_FLAGS := -std=gnu11 -O2 -g $(WARN) -fvisibility=hidden $(APR_INC) $(APR_CPP) $(DEP_CFLAGS) \
+    $(CPPFLAGS) $(CFLAGS)
 # One set of flags per layer (src/README.md): a layer sees its own headers
 # and those below it, never those above; the core sees no httpd header.
 CORE_CFLAGS  := $(BASE_FLAGS) -Iinclude/core
@@ -40,8 +47,8 @@ TOOL_SRCS  := $(wildcard tools/*.c)
 B          := build
 comma      := ,
 
-.PHONY: all module admin objects check test run bench fuzz asan valgrind deps-build deps-test clean distclean \
-        install format format-check
+.PHONY: all module admin objects check test run bench fuzz asan valgrind deps-build deps-test deps-deb clean \
+        distclean install format format-check deb manual
 
 all: module admin
 
@@ -59,7 +66,8 @@ define apxs_module
 	cp mod_oidc_idp.c $(1)/ && cp -r src $(1)/ && rm -f $(1)/src/README.md
 	cp $(B)/schema.c $(1)/src/core/schema.c
 	cd $(1) && $(APXS) -c -o mod_oidc_idp.la \
-	    $(addprefix -Wc$(comma),$(WARN) -std=gnu11 -fvisibility=hidden $(2)) \
+	    $(addprefix -Wc$(comma),$(WARN) -std=gnu11 -fvisibility=hidden $(CPPFLAGS) $(CFLAGS) $(2)) \
+	    $(addprefix -Wl$(comma),$(LDFLAGS)) \
 	    $(addprefix -I$(CURDIR)/include/,$(LAYERS)) \
 	    $(DEP_CFLAGS) mod_oidc_idp.c $(SRCS) src/core/schema.c $(DEP_LIBS) $(3) > build.log 2>&1 || (grep -E -A3 "error:|warning:|undefined" build.log; false)
 	# a new file renamed into place: a running httpd keeps its mapping of the old one
@@ -128,7 +136,7 @@ $(B)/liboidp.a: $(CORE_OBJS) $(HTTPD_OBJS) $(EP_OBJS)
 
 # The admin tool is httpd-free: its own files and the core.
 $(B)/oidc-idp-admin: $(TOOL_OBJS) $(B)/libcore.a
-	$(CC) -o $@ $(TOOL_OBJS) $(B)/libcore.a $(APR_LIBS) $(DEP_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(B)/libcore.a $(APR_LIBS) $(DEP_LIBS)
 
 # ---------------------------------------------------------------- tests
 # tests/unit/core/test_*.c test the core with no httpd header at all
@@ -168,6 +176,19 @@ deps-build:
 
 deps-test:
 	@sh scripts/deps.sh test
+
+deps-deb:
+	@sh scripts/deps.sh deb
+
+# The Debian package, built from a copy of the tree (git's files, or all
+# but build/) in build/deb, copied here: libapache2-mod-oidc-idp_V_ARCH.deb.
+# DEB_OUT=DIR puts it elsewhere.
+DEB_OUT ?= .
+deb: deps-deb
+	sh scripts/build-deb.sh $(DEB_OUT)
+
+manual:
+	sh docs/manual/build.sh $(B)/manual
 
 test: deps-test
 	$(MAKE) all objects

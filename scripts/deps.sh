@@ -1,11 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages that are missing (and only then runs
-# apt-get update). Usage: deps.sh build|test
+# apt-get update). Usage: deps.sh build|test|deb
+#   deb: what `make deb` needs (Debian's packaging tools, xsltproc for the
+#   manual, lintian); test includes it (tests/package.sh)
 set -eu
 
 BUILD="apache2 apache2-dev libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libssl-dev
 libjansson-dev pkg-config gcc make openssl sqlite3 curl ca-certificates"
-TEST="$BUILD check libapache2-mod-perl2 libwww-perl libaprutil1-dbd-pgsql postgresql clang
+DEB="$BUILD debhelper dpkg-dev lintian xsltproc"
+TEST="$DEB check libapache2-mod-perl2 libwww-perl libaprutil1-dbd-pgsql postgresql clang
 wrk jq procps libcrypt-openssl-rsa-perl libcrypt-openssl-bignum-perl
 libapache2-mod-auth-openidc python3-authlib python3-requests chromium libclang-rt-14-dev
 clang-format dovecot-core dovecot-imapd valgrind libasan8 libubsan1 slapd ldap-utils
@@ -14,7 +17,8 @@ apache2-utils"
 case "${1:-build}" in
 build) want=$BUILD ;;
 test) want=$TEST ;;
-*) echo "usage: $0 build|test" >&2; exit 1 ;;
+deb) want=$DEB ;;
+*) echo "usage: $0 build|test|deb" >&2; exit 1 ;;
 esac
 
 missing=

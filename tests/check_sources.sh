@@ -2,6 +2,9 @@
 # Source guards, run by `make test`:
 #  - every OIDCIdP* directive of the module's table is documented in
 #    conf/oidc_idp.conf.example and README.md;
+#  - the reference manual docs/manual/mod_oidc_idp.xml documents exactly the
+#    directives of the table, with its defaults and contexts
+#    (tests/check_manual.py);
 #  - log tags OIDP_LOGNO(n) are unique and below include/next-log-number;
 #  - no symbol uses mod_auth_openidc's oidc_ prefix (both modules may load
 #    into one httpd);
@@ -35,6 +38,12 @@ for d in $(grep -o 'AP_INIT_[A-Z0-9]*("OIDCIdP[A-Za-z]*"' mod_oidc_idp.c | sed '
     fi
 done
 [ "$n" -gt 0 ] || { echo "check: no directives found"; fail=1; }
+if command -v python3 >/dev/null 2>&1; then
+    python3 tests/check_manual.py || fail=1
+else
+    echo "check: python3 is missing (tests/check_manual.py checks the manual)"
+    fail=1
+fi
 
 tags=$(grep -ho 'OIDP_LOGNO([0-9]*)' mod_oidc_idp.c src/*/*.c | sed 's/[^0-9]//g' | sort)
 dups=$(echo "$tags" | uniq -d)
@@ -99,6 +108,6 @@ else
 fi
 
 if [ $fail = 0 ]; then
-    echo "source checks: $n directives documented, $(echo "$tags" | wc -w) log tags unique, layering and formatting: ok"
+    echo "source checks: $n directives documented (manual too), $(echo "$tags" | wc -w) log tags unique, layering and formatting: ok"
 fi
 exit $fail

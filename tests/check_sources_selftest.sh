@@ -9,6 +9,8 @@
 #      of src/README.md allows it
 #   e  a misformatted line
 #   f  a log tag used twice, and one not below include/next-log-number
+#   g  the manual: a directive missing, one that does not exist, a default
+#      that differs
 # Usage: sh tests/check_sources_selftest.sh (or check_sources.sh --selftest).
 # Prints TAP; exit status 1 if a planted violation went unreported.
 set -eu
@@ -168,6 +170,19 @@ printf '| `oidp_nothing_` | core/nothing.c | self-test |\n' >>src/README.md
 perl tests/check_deps.pl prefixes >"$tmp/out" 2>&1 || true
 expect "d: a family naming a missing file" "^prefix: src/README.md:[0-9]+: family oidp_nothing_ names core/nothing.c, no such source\$"
 cp "$tmp/readme" src/README.md
+restore
+
+# --- g: the manual (docs/manual/mod_oidc_idp.xml) against the table
+plant docs/manual/mod_oidc_idp.xml
+sed -i 's|<name>OIDCIdPThrottleWindow</name>|<name>OIDCIdPNoSuchDirective</name>|; s|OIDCIdPCodeLifetime 60<|OIDCIdPCodeLifetime 61<|' \
+    docs/manual/mod_oidc_idp.xml
+sh tests/check_sources.sh >"$tmp/out" 2>&1 || true
+expect "g: a directive of the table missing from the manual" \
+    "^check: manual: OIDCIdPThrottleWindow is in mod_oidc_idp.c's command table but not documented"
+expect "g: a documented directive not in the table" \
+    "^check: manual: OIDCIdPNoSuchDirective is documented in .* but is not in mod_oidc_idp.c's command table"
+expect "g: a documented default that differs" \
+    "^check: manual: OIDCIdPCodeLifetime has a different default: .* says '60', .* says '61'"
 restore
 
 echo "1..$n"

@@ -13,6 +13,8 @@
 #   8. schema migrations             sh tests/migrate.sh (SQLite, PostgreSQL, make run)
 #   9. end-to-end relying parties    tests/e2e/{mod_auth_openidc,multinode,clients,dovecot,authn}.sh
 #  10. faults                        tests/faults/{pg-outage,sqlite-graceful,sqlite-locked}.sh
+#  11. Debian package                tests/package.sh (make deb, lintian, install,
+#                                    upgrade with a migration, remove, purge)
 # Every step runs even when an earlier one failed, so that one run reports
 # everything; the exit status is non-zero if any step failed. Each step
 # stops what it started (httpd, PostgreSQL), also on failure or Ctrl-C.
@@ -163,6 +165,10 @@ for f in pg-outage sqlite-graceful sqlite-locked; do
     step "faults-$f" sh "tests/faults/$f.sh"
     e2e_rows "faults-$f"
 done
+
+# ---- 11. the Debian package: "E2E package: P passed, F failed"
+step package sh tests/package.sh
+e2e_rows package
 
 echo
 echo "==== summary ($(($(date +%s) - t0))s)"
