@@ -214,13 +214,19 @@ static const command_rec oidp_cmds[] = {
     AP_INIT_TAKE1("OIDCIdPPurgeInterval", oidp_cmd_purge_interval, NULL, RSRC_CONF,
                   "How often one process deletes expired codes, tokens, sessions and counters "
                   "(mod_watchdog), or Off; main server only; default 1h"),
+    AP_INIT_ITERATE("OIDCIdPAuthnProvider", oidp_cmd_authn_provider, NULL, RSRC_CONF | ACCESS_CONF,
+                    "Authn providers that check the login form's passwords, in turn, as "
+                    "AuthBasicProvider (local: this module's user table); default local"),
+    AP_INIT_TAKE2("OIDCIdPClaim", oidp_cmd_claim, NULL, RSRC_CONF | ACCESS_CONF,
+                  "A claim of users signed in by an authn provider and its ap_expr string "
+                  "(e.g. email %{reqenv:AUTHENTICATE_MAIL}); default none"),
     {NULL},
 };
 
 OIDP_EXPORT module AP_MODULE_DECLARE_DATA oidc_idp_module = {
     STANDARD20_MODULE_STUFF,
-    NULL, /* per-directory config: none, everything is per server */
-    NULL,
+    oidp_cfg_dir_create, /* per-directory config: where users come from (authorize) */
+    oidp_cfg_dir_merge,
     oidp_cfg_server_create, /* per-server config */
     oidp_cfg_server_merge,
     oidp_cmds,

@@ -1,5 +1,5 @@
 -- mod_oidc_idp schema for PostgreSQL (DBDriver pgsql).
--- Created by `oidc-idp-admin init`; schema version 4 (OIDP_SCHEMA_VERSION in
+-- Created by `oidc-idp-admin init`; schema version 6 (OIDP_SCHEMA_VERSION in
 -- include/core/oidp_schema.h). A change to this file is a new version: bump
 -- schema_version below and OIDP_SCHEMA_VERSION, and add
 -- conf/migrations/NNNN.<driver>.sql taking the previous version to it
@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS oidp_meta (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-INSERT INTO oidp_meta (name, value) VALUES ('schema_version', '5') ON CONFLICT DO NOTHING;
+INSERT INTO oidp_meta (name, value) VALUES ('schema_version', '6') ON CONFLICT DO NOTHING;
 
 CREATE TABLE IF NOT EXISTS oidp_client (
     client_id     TEXT PRIMARY KEY,
@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS oidp_client_uri (
 
 CREATE TABLE IF NOT EXISTS oidp_user (
     id                    TEXT PRIMARY KEY,     -- the OIDC subject (UUID)
-    username              TEXT NOT NULL UNIQUE,
+    username              TEXT NOT NULL,        -- the sign-in name, unique per source
     password_hash         TEXT,                 -- bcrypt
     name                  TEXT,
     given_name            TEXT,
@@ -57,7 +57,10 @@ CREATE TABLE IF NOT EXISTS oidp_user (
     groups                TEXT,                 -- JSON array of strings
     disabled              BIGINT NOT NULL DEFAULT 0,
     created_at            BIGINT NOT NULL,
-    updated_at            BIGINT NOT NULL
+    updated_at            BIGINT NOT NULL,
+    source                TEXT NOT NULL DEFAULT '',  -- '': this table's password; else the
+                                                     -- OIDCIdPAuthnProvider that signed the user in
+    UNIQUE (source, username)
 );
 
 CREATE TABLE IF NOT EXISTS oidp_code (

@@ -11,7 +11,8 @@ DEB="$BUILD debhelper dpkg-dev lintian xsltproc"
 TEST="$DEB check libapache2-mod-perl2 libwww-perl libaprutil1-dbd-pgsql postgresql clang
 wrk jq procps libcrypt-openssl-rsa-perl libcrypt-openssl-bignum-perl
 libapache2-mod-auth-openidc python3-authlib python3-requests chromium libclang-rt-14-dev
-clang-format dovecot-core dovecot-imapd valgrind libasan8 libubsan1"
+clang-format dovecot-core dovecot-imapd valgrind libasan8 libubsan1 slapd ldap-utils
+apache2-utils"
 
 case "${1:-build}" in
 build) want=$BUILD ;;

@@ -161,6 +161,31 @@ refused('endpoints mapped where no server has an issuer', "$modules$dbd$ours" . 
     unlink $db;
 }
 
+# where users come from (OIDCIdPAuthnProvider, OIDCIdPClaim)
+my $authn = "LoadModule authn_core_module $mods/mod_authn_core.so\n"
+    . "LoadModule authn_file_module $mods/mod_authn_file.so\n";
+refused('an unknown authn provider', "$modules$dbd$ours$good$authn"
+    . "<Location /authorize>\nOIDCIdPAuthnProvider file nosuch\n</Location>\n",
+    qr/OIDCIdPAuthnProvider: unknown authn provider 'nosuch'/);
+refused('a provider whose module is not loaded (ldap)', "$modules$dbd$ours$good"
+    . "<Location /authorize>\nOIDCIdPAuthnProvider ldap\n</Location>\n",
+    qr/OIDCIdPAuthnProvider: unknown authn provider 'ldap'/);
+refused('a provider named twice', "$modules$dbd$ours$good$authn"
+    . "<Location /authorize>\nOIDCIdPAuthnProvider file local file\n</Location>\n",
+    qr/OIDCIdPAuthnProvider: provider 'file' named twice/);
+refused('a claim expression that does not parse', "$modules$dbd$ours$good"
+    . "<Location /authorize>\nOIDCIdPClaim email \"%{reqenv:AUTHENTICATE_MAIL\"\n</Location>\n",
+    qr/OIDCIdPClaim: cannot parse the expression of 'email'/);
+refused('a claim that is not of the profile', "$modules$dbd$ours$good"
+    . "<Location /authorize>\nOIDCIdPClaim sub %{REMOTE_USER}\n</Location>\n",
+    qr/OIDCIdPClaim: 'sub' is not a claim/);
+refused('preferred_username (the name signed in with)', "$modules$dbd$ours$good"
+    . "<Location /authorize>\nOIDCIdPClaim preferred_username %{REMOTE_USER}\n</Location>\n",
+    qr/OIDCIdPClaim: 'preferred_username' is not a claim/);
+refused('a claim mapped twice', "$modules$dbd$ours$good"
+    . "<Location /authorize>\nOIDCIdPClaim email a\nOIDCIdPClaim email b\n</Location>\n",
+    qr/OIDCIdPClaim: claim 'email' mapped twice/);
+
 # ---------------------------------------------------------- accepted
 accepted('minimal: issuer and an RSA key', "$modules$dbd$ours$good");
 accepted('http issuer on localhost', "$modules$dbd$ours" . "OIDCIdPIssuer http://localhost:8080\nOIDCIdPSigningKey $K/main-rsa.pem\n");
@@ -182,5 +207,10 @@ accepted('the module loaded but unused', "$modules$ours");
 accepted('purge interval Off, 30s, 1d', "$modules$dbd$ours$good" . "OIDCIdPPurgeInterval Off\nOIDCIdPPurgeInterval 30s\nOIDCIdPPurgeInterval 1d\n");
 accepted('endpoints in the main server, the issuer in a virtual host', "$modules$dbd$ours"
     . "Include $top/conf/oidc_idp-endpoints.conf\n<VirtualHost *:9>\n$good</VirtualHost>\n");
+accepted('authn providers and claims', "$modules$dbd$ours$good$authn"
+    . "<AuthnProviderAlias file staff>\nAuthUserFile $dir/staff\n</AuthnProviderAlias>\n"
+    . "<Location /authorize>\nOIDCIdPAuthnProvider staff file local\nAuthUserFile $dir/users\n"
+    . "OIDCIdPClaim email \"%{REMOTE_USER}\@example.com\"\nOIDCIdPClaim displayName %{reqenv:AUTHENTICATE_CN}\n"
+    . "OIDCIdPClaim groups %{reqenv:AUTHENTICATE_MEMBEROF}\nOIDCIdPClaim email_verified true\n</Location>\n");
 
 done_testing();

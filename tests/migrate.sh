@@ -181,6 +181,12 @@ suite() {
     m=$("sql_$d" "$db" "SELECT count(*) FROM oidp_client")
     check "$d: ... and no migrated client is pinned ($n of $m)" [ "$n" = "$m" -a "${m:-0}" -gt 0 ]
 
+    check "$d: migrate says it added oidp_user.source (version 6)" \
+        has "$w/out" "6: oidp_user.source"
+    n=$("sql_$d" "$db" "SELECT count(*) FROM oidp_user WHERE source = ''")
+    m=$("sql_$d" "$db" "SELECT count(*) FROM oidp_user")
+    check "$d: ... every migrated user is of the own table ($n of $m)" [ "$n" = "$m" -a "${m:-0}" -gt 0 ]
+
     fresh=$("new_$d" fresh) && admin "$w/out" "$w/err" --db "$("spec_$d" "$fresh")" init
     check "$d: a new database initialises" [ $? = 0 ]
     "shape_$d" "$db" >"$w/shape.migrated"
@@ -190,6 +196,8 @@ suite() {
     check "$d: ... which has version 2's index" has "$w/shape.migrated" "oidp_grant_revoked_at"
     check "$d: ... and version 3's column" has "$w/shape.migrated" "auth_method_pinned"
     check "$d: ... and version 4's table and index" has "$w/shape.migrated" "oidp_throttle_last"
+    check "$d: ... and version 6's unique (source, username)" \
+        has "$w/shape.migrated" "source_username|oidp_user\|sqlite_autoindex_oidp_user_2\|1\|u\|1\|username"
 
     admin "$w/out" "$w/err" --db "$spec" migrate
     rc=$?

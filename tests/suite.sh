@@ -112,6 +112,16 @@ EOF
     ;;
 esac
 
+# another application's users table for mod_authn_dbd (tests/720-authn-providers.t):
+# there before httpd starts, since mod_dbd prepares its query on each connection
+case $backend in
+sqlite3) sqlite3 -batch -bail "$STATE/db/idp.db" <"$TOP/tests/conf/authn-users.sql" >/dev/null ;;
+pgsql)
+    /usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 \
+        -p "$OIDP_PG_PORT" -U postgres -d oidp -f "$TOP/tests/conf/authn-users.sql" >/dev/null
+    ;;
+esac || { echo "suite: tests/conf/authn-users.sql did not load" >&2; exit 1; }
+
 # the workers own the database folder (SQLite adds -wal and -shm files)
 if [ "$(id -u)" = 0 ]; then
     chown -R "$run_user:$run_group" "$STATE/db"

@@ -132,12 +132,19 @@ static void user_print(admin_t *a, const oidp_user_t *u)
             "groups", groups ? groups : json_array(), "disabled", u->disabled, "has_password",
             u->password_hash != NULL, "created_at", (json_int_t)u->created_at, "updated_at",
             (json_int_t)u->updated_at);
+        if (j && u->source && *u->source) {
+            /* the authn provider that signs the user in (OIDCIdPAuthnProvider) */
+            json_object_set_new(j, "source", json_string(u->source));
+        }
         puts(oidp_json_dump(a->pool, oidp_json_bind(a->pool, j), NULL));
         return;
     }
 #define LINE(k, v) printf("%-22s %s\n", k ":", (v) ? (v) : "")
     LINE("id", u->id);
     LINE("username", u->username);
+    if (u->source && *u->source) {
+        LINE("source", u->source);
+    }
     LINE("name", u->name);
     LINE("given_name", u->given_name);
     LINE("family_name", u->family_name);
@@ -216,13 +223,27 @@ static int user_add(admin_t *a, const char *name, int argc, const char *const *a
     return rc;
 }
 
+/* A user by name: one of the own table, or PROVIDER:NAME for a user an
+ * authn provider signed in (OIDCIdPAuthnProvider). */
+static apr_status_t user_lookup(oidp_user_t **u, admin_t *a, const char *name, const char **err)
+{
+    apr_status_t rv = oidp_store_user_get(u, a->pool, &a->db, name, NULL, err);
+    const char *colon = strchr(name, ':');
+
+    if (rv == APR_NOTFOUND && colon && colon > name && colon[1]) {
+        rv = oidp_store_user_find(u, a->pool, &a->db, apr_pstrmemdup(a->pool, name, colon - name),
+                                  colon + 1, err);
+    }
+    return rv;
+}
+
 static int user_update(admin_t *a, const char *name, int argc, const char *const *argv)
 {
     oidp_user_t *u = NULL;
     const char *err = NULL;
     void *txn = NULL;
     int pw_mode = 0, rc, was_disabled, signout, sessions = 0, tokens = 0;
-    apr_status_t rv = oidp_store_user_get(&u, a->pool, &a->db, name, NULL, &err);
+    apr_status_t rv = user_lookup(&u, a, name, &err);
 
     if (rv == APR_NOTFOUND) {
         return admin_fail(EX_NOTFOUND, "no user '%s'", name);
@@ -305,7 +326,7 @@ int admin_user(admin_t *a, int argc, const char *const *argv)
     if (argc != 2) {
         return admin_fail(EX_USAGE, "usage: user %s USERNAME", argv[0]);
     }
-    rv = oidp_store_user_get(&u, a->pool, &a->db, argv[1], NULL, &err);
+    rv = user_lookup(&u, a, argv[1], &err);
     if (rv == APR_NOTFOUND) {
         return admin_fail(EX_NOTFOUND, "no user '%s'", argv[1]);
     }

@@ -98,4 +98,21 @@ apr_status_t oidp_claims_hint(oidp_hint_t *h, apr_pool_t *p, const char *header,
 json_t *oidp_claims_casdoor_user(apr_pool_t *p, const oidp_user_t *u,
                                  const apr_array_header_t *scopes);
 
+/* Claims an Apache authn provider supplies (OIDCIdPClaim CLAIM EXPRESSION):
+ * the claims of either dialect that are a field of the user row (name,
+ * email, email_verified, groups, Casdoor's displayName/display_name, ...).
+ * NULL when CLAIM is one, else a static reason. */
+const char *oidp_claims_map_check(const char *claim);
+
+/* Sets u's field of CLAIM from VALUE as the provider gave it, typed by the
+ * claim: a string (UTF-8, "" clears it); email_verified and
+ * phone_number_verified a boolean word (true/false, 1/0, yes/no, on/off;
+ * "" is false); groups a list separated by ";" (how mod_authnz_ldap gives a
+ * multi-valued attribute: "a; b"), trimmed, empty and repeated values
+ * dropped, stored as a JSON array. *changed is set to 1 when the field
+ * changed (left alone otherwise). APR_EINVAL with *err (static) for a value
+ * the claim cannot take (u unchanged). Pure. */
+apr_status_t oidp_claims_map_set(oidp_user_t *u, int *changed, apr_pool_t *p, const char *claim,
+                                 const char *value, const char **err);
+
 #endif /* OIDP_CLAIMS_H */

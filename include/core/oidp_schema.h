@@ -9,7 +9,7 @@
 /* The version of conf/schema.*.sql (their oidp_meta 'schema_version' row):
  * what `oidc-idp-admin init` creates and what this build reads and writes.
  * Bump it with every schema change and add conf/migrations/NNNN.*.sql. */
-#define OIDP_SCHEMA_VERSION 5
+#define OIDP_SCHEMA_VERSION 6
 
 /* The newest schema for a driver ("sqlite3" or "pgsql"), from
  * conf/schema.<driver>.sql; NULL for other drivers. */

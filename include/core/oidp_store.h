@@ -26,6 +26,9 @@ typedef enum {
     OIDP_STMT_TOKEN_REDEEM,
     OIDP_STMT_USER_GET_BY_NAME,
     OIDP_STMT_USER_GET_BY_ID,
+    OIDP_STMT_USER_GET_BY_SOURCE,
+    OIDP_STMT_USER_INSERT, /* a provider's user at the first sign-in (and the admin tool) */
+    OIDP_STMT_USER_UPDATE, /* its claims at each sign-in */
     OIDP_STMT_CODE_INSERT,
     OIDP_STMT_CODE_REDEEM,
     OIDP_STMT_SESSION_INSERT,
@@ -48,8 +51,6 @@ typedef enum {
     OIDP_STMT_CLIENT_URI_DELETE,
     OIDP_STMT_CLIENT_TOKENS_DELETE,
     OIDP_STMT_USER_LIST,
-    OIDP_STMT_USER_INSERT,
-    OIDP_STMT_USER_UPDATE,
     OIDP_STMT_USER_DELETE,
     OIDP_STMT_USER_TOKENS_DELETE,
     OIDP_STMT_USER_TOKENS_REVOKE,
@@ -132,6 +133,7 @@ typedef struct oidp_user_t {
     int disabled;
     apr_int64_t created_at;
     apr_int64_t updated_at;
+    const char *source; /* "" (or NULL): this table's password; else the authn provider's name */
 } oidp_user_t;
 
 /* What one grant carries: the fields that its code, its refresh tokens and
@@ -206,8 +208,12 @@ apr_status_t oidp_store_client_put(apr_pool_t *p, oidp_db_t *db, const oidp_clie
 apr_status_t oidp_store_client_delete(apr_pool_t *p, oidp_db_t *db, const char *client_id,
                                       const char **err);
 
+/* By username (a user of this table's own passwords: source '') or by id. */
 apr_status_t oidp_store_user_get(oidp_user_t **u, apr_pool_t *p, oidp_db_t *db,
                                  const char *username, const char *id, const char **err);
+/* By source (an authn provider's name; "" or NULL: this table) and username. */
+apr_status_t oidp_store_user_find(oidp_user_t **u, apr_pool_t *p, oidp_db_t *db, const char *source,
+                                  const char *username, const char **err);
 apr_status_t oidp_store_user_list(apr_array_header_t **users, apr_pool_t *p, oidp_db_t *db,
                                   const char **err);
 apr_status_t oidp_store_user_put(apr_pool_t *p, oidp_db_t *db, const oidp_user_t *u, int insert,

@@ -8,6 +8,7 @@
 
 #include <httpd.h>
 #include <http_config.h>
+#include <ap_expr.h>
 #include "oidp_jose.h"
 #include "oidp_metadata.h"
 #include "oidp_mint.h"
@@ -73,6 +74,32 @@ typedef struct oidp_cfg_t {
 #define OIDP_DEFAULT_THROTTLE_MAX_DELAY 300
 #define OIDP_DEFAULT_THROTTLE_WINDOW 900
 #define OIDP_DEFAULT_PURGE_INTERVAL 3600
+
+/* Per-directory configuration: what the <Location> of the authorization
+ * endpoint says about where users come from (src/httpd/authn.c). */
+typedef struct oidp_authn_src_t {
+    const char *name;     /* as written in OIDCIdPAuthnProvider */
+    const void *provider; /* its authn_provider (mod_auth.h); NULL: this module's table */
+} oidp_authn_src_t;
+
+typedef struct oidp_claim_map_t {
+    const char *claim;          /* a claim oidp_claims_map_check accepts */
+    const ap_expr_info_t *expr; /* a string expression, evaluated after the provider said yes */
+} oidp_claim_map_t;
+
+typedef struct oidp_dir_cfg_t {
+    apr_array_header_t *providers; /* OIDCIdPAuthnProvider: oidp_authn_src_t, NULL: unset */
+    apr_array_header_t *claims;    /* OIDCIdPClaim: oidp_claim_map_t, NULL: unset */
+} oidp_dir_cfg_t;
+
+/* The name of this module's own user table in OIDCIdPAuthnProvider (its
+ * rows have source ''); the default when the directive is absent. */
+#define OIDP_AUTHN_LOCAL "local"
+
+void *oidp_cfg_dir_create(apr_pool_t *p, char *dir);
+void *oidp_cfg_dir_merge(apr_pool_t *p, void *base, void *add);
+const char *oidp_cmd_authn_provider(cmd_parms *cmd, void *dcfg, const char *arg);
+const char *oidp_cmd_claim(cmd_parms *cmd, void *dcfg, const char *claim, const char *expr);
 
 void *oidp_cfg_server_create(apr_pool_t *p, server_rec *s);
 void *oidp_cfg_server_merge(apr_pool_t *p, void *base, void *add);

@@ -2,7 +2,9 @@
  * Claims by scope, by request and by dialect.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <apr_strings.h>
 #include <apr_time.h>
@@ -432,4 +434,162 @@ json_t *oidp_claims_casdoor_user(apr_pool_t *p, const oidp_user_t *u,
                   u->disabled, "isDeleted", 0);
     json_decref(g);
     return j;
+}
+
+/* ------------------------------------------------------------------ */
+/* claims from an authn provider (OIDCIdPClaim) */
+
+#define MAP_MAX_LEN 4096   /* a value longer than this is refused */
+#define MAP_MAX_GROUPS 256 /* a groups list with more values is refused */
+
+static const claim_def_t *map_def(const char *claim)
+{
+    const claim_def_t *d = find(standard, COUNT(standard), claim);
+
+    if (!d) {
+        d = find(casdoor, COUNT(casdoor), claim);
+    }
+    return d && (d->kind == C_STR || d->kind == C_BOOL || d->kind == C_GROUPS) ? d : NULL;
+}
+
+const char *oidp_claims_map_check(const char *claim)
+{
+    return claim && map_def(claim)
+               ? NULL
+               : "is not a claim of the user's profile that a provider can set (name, given_name, "
+                 "family_name, picture, locale, groups, email, email_verified, phone_number, "
+                 "phone_number_verified; Casdoor's displayName, display_name, firstName, "
+                 "lastName, avatar, phone)";
+}
+
+static int word_is(const char *v, const char *const *words)
+{
+    for (; *words; words++) {
+        if (strcasecmp(v, *words) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* "a; b;c" (mod_authnz_ldap joins the values of a multi-valued attribute
+ * with "; ") as a JSON array of the non-empty trimmed values, each once;
+ * NULL for none. */
+static apr_status_t groups_json(const char **out, apr_pool_t *p, const char *v, const char **err)
+{
+    json_t *a = json_array();
+    const char *s = v;
+    char *dump;
+
+    while (*s) {
+        const char *e = strchr(s, ';');
+        const char *end = e ? e : s + strlen(s);
+        const char *b = s;
+        size_t i;
+        int dup = 0;
+
+        while (b < end && (*b == ' ' || *b == '\t')) {
+            b++;
+        }
+        while (end > b && (end[-1] == ' ' || end[-1] == '\t')) {
+            end--;
+        }
+        if (end > b) {
+            json_t *g = json_stringn(b, (size_t)(end - b));
+            for (i = 0; g && i < json_array_size(a); i++) {
+                dup |= json_equal(json_array_get(a, i), g);
+            }
+            if (!g || (!dup && json_array_size(a) >= MAP_MAX_GROUPS)) {
+                json_decref(g);
+                json_decref(a);
+                *err = g ? "too many groups" : "a group that is not UTF-8";
+                return APR_EINVAL;
+            }
+            if (dup) {
+                json_decref(g);
+            }
+            else {
+                json_array_append_new(a, g);
+            }
+        }
+        s = e ? e + 1 : s + strlen(s);
+    }
+    if (json_array_size(a) == 0) {
+        json_decref(a);
+        *out = NULL;
+        return APR_SUCCESS;
+    }
+    dump = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    if (!dump) {
+        *err = "the groups could not be written as JSON";
+        return APR_ENOMEM;
+    }
+    *out = apr_pstrdup(p, dump);
+    free(dump);
+    return APR_SUCCESS;
+}
+
+static int same_str(const char *a, const char *b)
+{
+    return (!a || !*a) ? (!b || !*b) : (b && strcmp(a, b) == 0);
+}
+
+apr_status_t oidp_claims_map_set(oidp_user_t *u, int *changed, apr_pool_t *p, const char *claim,
+                                 const char *value, const char **err)
+{
+    static const char *const yes[] = {"true", "1", "yes", "on", NULL};
+    static const char *const no[] = {"false", "0", "no", "off", "", NULL};
+    const claim_def_t *d = claim ? map_def(claim) : NULL;
+    const char *v = value ? value : "", *s = NULL;
+    char *slot;
+    apr_status_t rv;
+    int flag;
+
+    *err = NULL;
+    if (!d) {
+        *err = "not a claim a provider can set";
+        return APR_EINVAL;
+    }
+    if (strlen(v) > MAP_MAX_LEN) {
+        *err = "the value is too long";
+        return APR_EINVAL;
+    }
+    if (!oidp_utf8_valid_str(v)) {
+        *err = "the value is not UTF-8";
+        return APR_EINVAL;
+    }
+    slot = (char *)u + d->off;
+    switch (d->kind) {
+    case C_BOOL:
+        if (word_is(v, yes)) {
+            flag = 1;
+        }
+        else if (word_is(v, no)) {
+            flag = 0;
+        }
+        else {
+            *err = "the value is not a boolean (true or false)";
+            return APR_EINVAL;
+        }
+        if (*(int *)slot != flag) {
+            *(int *)slot = flag;
+            *changed = 1;
+        }
+        return APR_SUCCESS;
+    case C_GROUPS:
+        rv = groups_json(&s, p, v, err);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        break;
+    default:
+        s = *v ? apr_pstrdup(p, v) : NULL;
+        break;
+    }
+    if (!same_str(*(const char **)slot, s)) {
+        *(const char **)slot = s;
+        *changed = 1;
+    }
+    return APR_SUCCESS;
 }

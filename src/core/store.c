@@ -25,9 +25,9 @@
       "email, " t "email_verified, " t "phone_number, " t "phone_number_verified, " t           \
       "address_formatted, " t "address_street, " t "address_locality, " t "address_region, " t  \
       "address_postal_code, " t "address_country, " t "picture, " t "locale, " t "groups, " t   \
-      "disabled, " t "created_at, " t "updated_at"
+      "disabled, " t "created_at, " t "updated_at, " t "source"
 #define USER_COLS UCOLS("")
-#define USER_NCOLS 22
+#define USER_NCOLS 23
 
 #define TCOLS(t)                                                                                  \
     t "token_hash, " t "issuer, " t "audience, " t "kind, " t "client_id, " t "user_id, " t       \
@@ -74,7 +74,11 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
          "AND NOT EXISTS (SELECT 1 FROM oidp_grant_revoked g WHERE g.grant_id = oidp_token.grant_id) "
          "RETURNING " TCOLS("")},
     [OIDP_STMT_USER_GET_BY_NAME] = {OIDP_STMT_USER_GET_BY_NAME, "oidp_user_get_by_name",
-                                    "SELECT " USER_COLS " FROM oidp_user WHERE username = %s"},
+                                    "SELECT " USER_COLS
+                                    " FROM oidp_user WHERE source = '' AND username = %s"},
+    [OIDP_STMT_USER_GET_BY_SOURCE] = {OIDP_STMT_USER_GET_BY_SOURCE, "oidp_user_get_by_source",
+                                      "SELECT " USER_COLS
+                                      " FROM oidp_user WHERE source = %s AND username = %s"},
     [OIDP_STMT_USER_GET_BY_ID] = {OIDP_STMT_USER_GET_BY_ID, "oidp_user_get_by_id",
                                   "SELECT " USER_COLS " FROM oidp_user WHERE id = %s"},
     [OIDP_STMT_CODE_INSERT] = {OIDP_STMT_CODE_INSERT, "oidp_code_insert",
@@ -147,7 +151,7 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
     [OIDP_STMT_USER_INSERT] = {OIDP_STMT_USER_INSERT, "oidp_user_insert",
                                "INSERT INTO oidp_user (" USER_COLS
                                ") VALUES (%s, %s, %s, %s, %s, %s, %s, %lld, %s, %lld, "
-                               "%s, %s, %s, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld)"},
+                               "%s, %s, %s, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld, %s)"},
     [OIDP_STMT_USER_UPDATE] =
         {OIDP_STMT_USER_UPDATE, "oidp_user_update",
          "UPDATE oidp_user SET id = %s, username = %s, password_hash = %s, name = %s, given_name = %s, "
@@ -155,7 +159,7 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
          "phone_number_verified = %lld, address_formatted = %s, address_street = %s, "
          "address_locality = %s, address_region = %s, address_postal_code = %s, "
          "address_country = %s, picture = %s, locale = %s, groups = %s, disabled = %lld, "
-         "created_at = %lld, updated_at = %lld WHERE id = %s"},
+         "created_at = %lld, updated_at = %lld, source = %s WHERE id = %s"},
     [OIDP_STMT_USER_DELETE] = {OIDP_STMT_USER_DELETE, "oidp_user_delete",
                                "DELETE FROM oidp_user WHERE id = %s"},
     [OIDP_STMT_USER_TOKENS_DELETE] = {OIDP_STMT_USER_TOKENS_DELETE, "oidp_user_tokens_delete",
@@ -625,6 +629,7 @@ static oidp_user_t *user_from_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *r
     u->disabled = col_flag(db, row, o + 19);
     u->created_at = col_int(db, row, o + 20);
     u->updated_at = col_int(db, row, o + 21);
+    u->source = col(p, db, row, o + 22);
     return u;
 }
 
@@ -641,6 +646,14 @@ apr_status_t oidp_store_user_get(oidp_user_t **u, apr_pool_t *p, oidp_db_t *db,
     return select_one((void **)u, p, db,
                       username ? OIDP_STMT_USER_GET_BY_NAME : OIDP_STMT_USER_GET_BY_ID, 1, args,
                       user_row, err);
+}
+
+apr_status_t oidp_store_user_find(oidp_user_t **u, apr_pool_t *p, oidp_db_t *db, const char *source,
+                                  const char *username, const char **err)
+{
+    const char *args[2] = {source ? source : "", username};
+
+    return select_one((void **)u, p, db, OIDP_STMT_USER_GET_BY_SOURCE, 2, args, user_row, err);
 }
 
 apr_status_t oidp_store_user_list(apr_array_header_t **users, apr_pool_t *p, oidp_db_t *db,
@@ -685,6 +698,7 @@ apr_status_t oidp_store_user_put(apr_pool_t *p, oidp_db_t *db, const oidp_user_t
                                         u->disabled ? "1" : "0",
                                         i64s(p, u->created_at),
                                         i64s(p, u->updated_at),
+                                        u->source ? u->source : "",
                                         u->id};
     int n = 0;
     apr_status_t rv;

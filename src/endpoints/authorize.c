@@ -261,6 +261,13 @@ static oidp_err_t answer_form(oidp_authz_t *a)
     if (e == OIDP_ERR_ACCESS_DENIED) {
         return show_login(a, "Incorrect username or password.", oidp_param(a->params, "username"));
     }
+    if (e == OIDP_ERR_TEMPORARILY_UNAVAILABLE) {
+        /* a provider or the store could not answer: a 503 page, never a
+         * wrong password, never a sign-in */
+        return page_error(a, e,
+                          "The user directory is unavailable, so nobody can sign in right now. "
+                          "Please try again later.");
+    }
     if (e == OIDP_OK) {
         e = oidp_session_login(r, a->c, a->db, a->b, u, OIDP_AMR_PWD, NULL, &desc);
     }

@@ -10,8 +10,11 @@
 #include <apr_uri.h>
 #include <httpd.h>
 #include <http_log.h>
+#include <ap_provider.h>
+#include <mod_auth.h>
 
 #include "oidc_idp.h"
+#include "oidp_claims.h"
 #include "oidp_config.h"
 #include "oidp_dbd.h"
 #include "oidp_tpl.h"
@@ -494,6 +497,93 @@ const char *oidp_cmd_purge_interval(cmd_parms *cmd, void *dcfg, const char *arg)
                             cmd->cmd->name, arg);
     }
     cfg_of(cmd)->purge_interval = v;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* per directory: where users come from */
+
+void *oidp_cfg_dir_create(apr_pool_t *p, char *dir)
+{
+    (void)dir;
+    return apr_pcalloc(p, sizeof(oidp_dir_cfg_t));
+}
+
+void *oidp_cfg_dir_merge(apr_pool_t *p, void *basev, void *addv)
+{
+    const oidp_dir_cfg_t *base = basev;
+    const oidp_dir_cfg_t *add = addv;
+    oidp_dir_cfg_t *c = apr_pcalloc(p, sizeof(*c));
+
+    /* as AuthBasicProvider: a list set here replaces the inherited one */
+    c->providers = MERGE_PTR(providers);
+    c->claims = MERGE_PTR(claims);
+    return c;
+}
+
+const char *oidp_cmd_authn_provider(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    oidp_dir_cfg_t *d = dcfg;
+    oidp_authn_src_t *src;
+    const authn_provider *ap = NULL;
+    int i;
+
+    if (!d->providers) {
+        d->providers = apr_array_make(cmd->pool, 2, sizeof(oidp_authn_src_t));
+    }
+    for (i = 0; i < d->providers->nelts; i++) {
+        if (strcmp(APR_ARRAY_IDX(d->providers, i, oidp_authn_src_t).name, arg) == 0) {
+            return apr_psprintf(cmd->pool, "%s: provider '%s' named twice", cmd->cmd->name, arg);
+        }
+    }
+    if (strcmp(arg, OIDP_AUTHN_LOCAL) != 0) {
+        ap = ap_lookup_provider(AUTHN_PROVIDER_GROUP, arg, AUTHN_PROVIDER_VERSION);
+        if (!ap) {
+            return apr_psprintf(cmd->pool,
+                                "%s: unknown authn provider '%s' (\"" OIDP_AUTHN_LOCAL
+                                "\" is this module's user table; file, dbm, dbd, ldap, "
+                                "socache or an <AuthnProviderAlias> need their module loaded, "
+                                "or the alias defined, before this line)",
+                                cmd->cmd->name, arg);
+        }
+        if (!ap->check_password) {
+            return apr_psprintf(cmd->pool, "%s: the authn provider '%s' does not check passwords",
+                                cmd->cmd->name, arg);
+        }
+    }
+    src = apr_array_push(d->providers);
+    src->name = arg;
+    src->provider = ap;
+    return NULL;
+}
+
+const char *oidp_cmd_claim(cmd_parms *cmd, void *dcfg, const char *claim, const char *expr)
+{
+    oidp_dir_cfg_t *d = dcfg;
+    oidp_claim_map_t *m;
+    const char *why = oidp_claims_map_check(claim), *err = NULL;
+    ap_expr_info_t *e;
+    int i;
+
+    if (why) {
+        return apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name, claim, why);
+    }
+    if (!d->claims) {
+        d->claims = apr_array_make(cmd->pool, 4, sizeof(oidp_claim_map_t));
+    }
+    for (i = 0; i < d->claims->nelts; i++) {
+        if (strcmp(APR_ARRAY_IDX(d->claims, i, oidp_claim_map_t).claim, claim) == 0) {
+            return apr_psprintf(cmd->pool, "%s: claim '%s' mapped twice", cmd->cmd->name, claim);
+        }
+    }
+    e = ap_expr_parse_cmd(cmd, expr, AP_EXPR_FLAG_STRING_RESULT, &err, NULL);
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: cannot parse the expression of '%s': %s",
+                            cmd->cmd->name, claim, err);
+    }
+    m = apr_array_push(d->claims);
+    m->claim = claim;
+    m->expr = e;
     return NULL;
 }
 

@@ -10,6 +10,8 @@
 #       IDP_DB (for oidc-idp-admin --db), IDP_STATE, IDP_CA (https).
 #       ISSUER=URL in the environment sets OIDCIdPIssuer (default: IDP_URL):
 #       the nodes of one deployment behind a load balancer share one issuer.
+#       IDP_EXTRA_CONF=FILE is Included at the end of the configuration
+#       (tests/e2e/authn.sh: the login form's passwords checked by LDAP).
 #   idp.sh stop NAME
 set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -104,6 +106,8 @@ awk -v top="$TOP" -v st="$state" -v port="$port" -v u="$user" -v sl="$ssl_load" 
       gsub("@DBPARAMS@", prm); gsub("@SHARED@", sh); gsub("@ISSUER@", iss);
       if ($0 == "@USER@") $0 = u; if ($0 == "@SSL_LOAD@") $0 = sl; if ($0 == "@SSL_CONF@") $0 = sc;
       if ($0 == "@DBINIT@") $0 = dbi; if ($0 == "@COOKIE@") $0 = ck; print }' "$TOP/tests/e2e/idp.conf.in" > "$state/httpd.conf"
+
+[ -z "${IDP_EXTRA_CONF:-}" ] || printf 'Include "%s"\n' "$IDP_EXTRA_CONF" >>"$state/httpd.conf"
 
 rm -f "$state/httpd.pid"
 /usr/sbin/apache2 -f "$state/httpd.conf" -k start

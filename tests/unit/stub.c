@@ -18,6 +18,9 @@
 #include <http_protocol.h>
 #include <util_cfgtree.h>
 #include <util_filter.h>
+#include <ap_expr.h>
+#include <ap_provider.h>
+#include <mod_auth.h>
 
 #include "oidc_idp.h"
 #include "unit_httpd.h"
@@ -189,4 +192,46 @@ AP_DECLARE(apr_file_t *) ap_piped_log_write_fd(piped_log *pl)
 {
     (void)pl;
     return NULL;
+}
+
+/* Authn providers (ap_provider.h): "file" checks passwords, "nocheck" does
+ * not, any other name is unknown. */
+static authn_status ut_check_password(request_rec *r, const char *user, const char *password)
+{
+    (void)r;
+    (void)user;
+    (void)password;
+    return AUTH_DENIED;
+}
+
+void *ap_lookup_provider(const char *group, const char *name, const char *version)
+{
+    static const authn_provider file = {ut_check_password, NULL};
+    static const authn_provider nocheck = {NULL, NULL};
+
+    (void)version;
+    if (strcmp(group, AUTHN_PROVIDER_GROUP) != 0) {
+        return NULL;
+    }
+    return strcmp(name, "file") == 0      ? (void *)&file
+           : strcmp(name, "nocheck") == 0 ? (void *)&nocheck
+                                          : NULL;
+}
+
+/* ap_expr: an expression with an unclosed "%{" does not parse. */
+ap_expr_info_t *ap_expr_parse_cmd_mi(const cmd_parms *cmd, const char *expr, unsigned int flags,
+                                     const char **err, ap_expr_lookup_fn_t *lookup_fn,
+                                     int module_index)
+{
+    const char *open = strstr(expr, "%{");
+
+    (void)flags;
+    (void)lookup_fn;
+    (void)module_index;
+    if (open && !strchr(open, '}')) {
+        *err = "syntax error";
+        return NULL;
+    }
+    *err = NULL;
+    return apr_pcalloc(cmd->pool, sizeof(ap_expr_info_t));
 }

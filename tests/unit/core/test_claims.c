@@ -382,6 +382,77 @@ START_TEST(casdoor_user_object)
 }
 END_TEST
 
+/* OIDCIdPClaim: which claims a provider may set, and the typing of values */
+START_TEST(map_check_and_set)
+{
+    oidp_user_t *u = apr_pcalloc(p, sizeof(*u));
+    const char *err = NULL;
+    int changed = 0;
+
+    ck_assert_ptr_null(oidp_claims_map_check("email"));
+    ck_assert_ptr_null(oidp_claims_map_check("display_name"));
+    ck_assert_ptr_null(oidp_claims_map_check("displayName"));
+    ck_assert_ptr_null(oidp_claims_map_check("groups"));
+    ck_assert_ptr_null(oidp_claims_map_check("phone"));
+    ck_assert_ptr_nonnull(oidp_claims_map_check("sub"));
+    ck_assert_ptr_nonnull(oidp_claims_map_check("preferred_username"));
+    ck_assert_ptr_nonnull(oidp_claims_map_check("updated_at"));
+    ck_assert_ptr_nonnull(oidp_claims_map_check("address"));
+    ck_assert_ptr_nonnull(oidp_claims_map_check(NULL));
+
+    /* strings; Casdoor's names set the same fields */
+    ck_assert_int_eq(oidp_claims_map_set(u, &changed, p, "display_name", "Zo\xc3\xab", &err),
+                     APR_SUCCESS);
+    ck_assert_str_eq(u->name, "Zo\xc3\xab");
+    ck_assert_int_eq(changed, 1);
+    changed = 0;
+    ck_assert_int_eq(oidp_claims_map_set(u, &changed, p, "name", "Zo\xc3\xab", &err), APR_SUCCESS);
+    ck_assert_int_eq(changed, 0);
+    ck_assert_int_eq(oidp_claims_map_set(u, &changed, p, "phone", "+1 555", &err), APR_SUCCESS);
+    ck_assert_str_eq(u->phone_number, "+1 555");
+    changed = 0;
+    ck_assert_int_eq(oidp_claims_map_set(u, &changed, p, "name", "", &err), APR_SUCCESS);
+    ck_assert_ptr_null(u->name);
+    ck_assert_int_eq(changed, 1);
+    ck_assert_int_eq(oidp_claims_map_set(u, &changed, p, "name", "\xff", &err), APR_EINVAL);
+    ck_assert_ptr_nonnull(err);
+
+    /* booleans */
+    changed = 0;
+    ck_assert_int_eq(oidp_claims_map_set(u, &changed, p, "email_verified", "TRUE", &err),
+                     APR_SUCCESS);
+    ck_assert_int_eq(u->email_verified, 1);
+    ck_assert_int_eq(changed, 1);
+    ck_assert_int_eq(oidp_claims_map_set(u, &changed, p, "email_verified", "maybe", &err),
+                     APR_EINVAL);
+    ck_assert_int_eq(u->email_verified, 1);
+    ck_assert_int_eq(oidp_claims_map_set(u, &changed, p, "email_verified", "", &err), APR_SUCCESS);
+    ck_assert_int_eq(u->email_verified, 0);
+    ck_assert_int_eq(oidp_claims_map_set(u, &changed, p, "phone_number_verified", "on", &err),
+                     APR_SUCCESS);
+    ck_assert_int_eq(u->phone_number_verified, 1);
+
+    /* groups: mod_authnz_ldap's "; " between values */
+    ck_assert_int_eq(
+        oidp_claims_map_set(u, &changed, p, "groups",
+                            "cn=admins,ou=groups,dc=example,dc=org; cn=staff,ou=groups,"
+                            "dc=example,dc=org;; staff ;cn=admins,ou=groups,dc=example,"
+                            "dc=org",
+                            &err),
+        APR_SUCCESS);
+    ck_assert_str_eq(u->groups, "[\"cn=admins,ou=groups,dc=example,dc=org\",\"cn=staff,ou=groups,"
+                                "dc=example,dc=org\",\"staff\"]");
+    ck_assert_int_eq(oidp_claims_map_set(u, &changed, p, "groups", " ; ", &err), APR_SUCCESS);
+    ck_assert_ptr_null(u->groups);
+
+    ck_assert_int_eq(oidp_claims_map_set(u, &changed, p, "sub", "x", &err), APR_EINVAL);
+    ck_assert_int_eq(oidp_claims_map_set(u, &changed, p, "email",
+                                         apr_pstrcat(p, apr_psprintf(p, "%4097s", "x"), NULL),
+                                         &err),
+                     APR_EINVAL);
+}
+END_TEST
+
 static Suite *claims_suite(void)
 {
     Suite *s = suite_create("claims");
@@ -401,6 +472,7 @@ static Suite *claims_suite(void)
     tcase_add_test(tc, id_token_refuses_invalid_utf8);
     tcase_add_test(tc, hint_kinds);
     tcase_add_test(tc, casdoor_user_object);
+    tcase_add_test(tc, map_check_and_set);
     suite_add_tcase(s, tc);
     return s;
 }

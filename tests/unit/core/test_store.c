@@ -322,6 +322,25 @@ START_TEST(user_round_trip)
     ck_assert_int_eq(
         oidp_store_user_put(p, &db, user("33333333-3333-4333-8333-333333333333", "alice"), 1, &err),
         APR_EGENERAL);
+    /* ... per source: an authn provider's alice is another user */
+    {
+        oidp_user_t *ldap = user("44444444-4444-4444-8444-444444444444", "alice");
+        ldap->source = "ldap";
+        DB_OK(oidp_store_user_put(p, &db, ldap, 1, &err));
+        ck_assert_int_eq(oidp_store_user_put(p, &db,
+                                             user("55555555-5555-4555-8555-555555555555", "alice"),
+                                             1, &err),
+                         APR_EGENERAL);
+        DB_OK(oidp_store_user_get(&u, p, &db, "alice", NULL, &err));
+        ck_assert_str_eq(u->source, "");
+        DB_OK(oidp_store_user_find(&u, p, &db, "ldap", "alice", &err));
+        ck_assert_str_eq(u->id, ldap->id);
+        ck_assert_str_eq(u->source, "ldap");
+        DB_OK(oidp_store_user_find(&u, p, &db, NULL, "alice", &err));
+        ck_assert_str_ne(u->id, ldap->id);
+        ck_assert_int_eq(oidp_store_user_find(&u, p, &db, "file", "alice", &err), APR_NOTFOUND);
+        DB_OK(oidp_store_user_delete(p, &db, ldap->id, &err));
+    }
 
     DB_OK(oidp_store_user_list(&all, p, &db, &err));
     ck_assert_int_eq(all->nelts, 2);

@@ -641,6 +641,47 @@ START_TEST(startup_check)
 }
 END_TEST
 
+/* per directory: OIDCIdPAuthnProvider and OIDCIdPClaim, and their merge */
+START_TEST(dir_authn_and_claims)
+{
+    oidp_cfg_t *c = fresh();
+    oidp_dir_cfg_t *base = oidp_cfg_dir_create(p, NULL), *add = oidp_cfg_dir_create(p, NULL), *m;
+    cmd_parms *cmd = cmd_for(c, "OIDCIdPAuthnProvider", NULL);
+    const oidp_authn_src_t *src;
+
+    ck_assert_ptr_null(base->providers);
+    ck_assert_ptr_null(base->claims);
+    ck_assert_ptr_null(oidp_cmd_authn_provider(cmd, base, "file"));
+    ck_assert_ptr_null(oidp_cmd_authn_provider(cmd, base, OIDP_AUTHN_LOCAL));
+    ck_assert_ptr_nonnull(strstr(oidp_cmd_authn_provider(cmd, base, "nosuch"), "unknown"));
+    ck_assert_ptr_nonnull(strstr(oidp_cmd_authn_provider(cmd, base, "nocheck"), "passwords"));
+    ck_assert_ptr_nonnull(strstr(oidp_cmd_authn_provider(cmd, base, "file"), "twice"));
+    ck_assert_int_eq(base->providers->nelts, 2);
+    src = (const oidp_authn_src_t *)base->providers->elts;
+    ck_assert_str_eq(src[0].name, "file");
+    ck_assert_ptr_nonnull(src[0].provider);
+    ck_assert_str_eq(src[1].name, OIDP_AUTHN_LOCAL);
+    ck_assert_ptr_null(src[1].provider);
+
+    cmd = cmd_for(c, "OIDCIdPClaim", NULL);
+    ck_assert_ptr_null(oidp_cmd_claim(cmd, base, "email", "%{reqenv:AUTHENTICATE_MAIL}"));
+    ck_assert_ptr_nonnull(strstr(oidp_cmd_claim(cmd, base, "email", "x"), "twice"));
+    ck_assert_ptr_nonnull(strstr(oidp_cmd_claim(cmd, base, "sub", "x"), "is not a claim"));
+    ck_assert_ptr_nonnull(strstr(oidp_cmd_claim(cmd, base, "name", "%{reqenv:X"), "parse"));
+    ck_assert_int_eq(base->claims->nelts, 1);
+
+    /* unset inherits, set replaces (as AuthBasicProvider) */
+    m = oidp_cfg_dir_merge(p, base, add);
+    ck_assert_ptr_eq(m->providers, base->providers);
+    ck_assert_ptr_eq(m->claims, base->claims);
+    ck_assert_ptr_null(oidp_cmd_authn_provider(cmd, add, OIDP_AUTHN_LOCAL));
+    ck_assert_ptr_null(oidp_cmd_claim(cmd, add, "groups", "%{reqenv:AUTHENTICATE_MEMBEROF}"));
+    m = oidp_cfg_dir_merge(p, base, add);
+    ck_assert_ptr_eq(m->providers, add->providers);
+    ck_assert_ptr_eq(m->claims, add->claims);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -673,6 +714,7 @@ static Suite *config_suite(void)
     tcase_add_test(dir, cmd_throttle);
     tcase_add_test(dir, cmd_signing_key);
     tcase_add_test(dir, cmd_login_template);
+    tcase_add_test(dir, dir_authn_and_claims);
     suite_add_tcase(s, dir);
 
     tcase_add_checked_fixture(chk, setup, teardown);
