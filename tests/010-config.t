@@ -161,6 +161,19 @@ refused('endpoints mapped where no server has an issuer', "$modules$dbd$ours" . 
     unlink $db;
 }
 
+# the browser's sign-in needs mod_session and a session store (issue 12: configtest names what is missing)
+{
+    my $bare = "LoadModule mpm_event_module $mods/mod_mpm_event.so\nLoadModule authz_core_module $mods/mod_authz_core.so\n";
+    my $authz = "<Location /authorize>\nSetHandler oidc-idp-authorize\n</Location>\n";
+    refused('the authorization endpoint without mod_session', "$bare$dbd$ours$good$authz",
+        qr/SetHandler oidc-idp-authorize \(\S+case\d+\.conf:\d+\) needs mod_session and mod_session_cookie/);
+    refused('the logout endpoint without a session store', "$bare" . "LoadModule session_module $mods/mod_session.so\n"
+        . "$dbd$ours$good<Location /logout>\nSetHandler oidc-idp-logout\n</Location>\n",
+        qr/SetHandler oidc-idp-logout \(\S+case\d+\.conf:\d+\) needs mod_session and mod_session_cookie/);
+    accepted('the token endpoint needs no session', "$bare$dbd$ours$good<Location /token>\nSetHandler oidc-idp-token\n</Location>\n");
+    accepted('the authorization endpoint with mod_session and mod_session_cookie', "$modules$dbd$ours$good$authz");
+}
+
 # where users come from (OIDCIdPAuthnProvider, OIDCIdPClaim)
 my $authn = "LoadModule authn_core_module $mods/mod_authn_core.so\n"
     . "LoadModule authn_file_module $mods/mod_authn_file.so\n";

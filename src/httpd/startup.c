@@ -49,7 +49,9 @@ static server_rec *vhost_of(server_rec *s, const ap_directive_t *d)
 /* A SetHandler oidc-idp-* below d, in server sv (NULL: the main server's
  * sections, which every virtual host inherits): refused where the server has
  * no OIDCIdPIssuer, or, outside every virtual host, where no server has one
- * (every request would get 404 and an error in the log). */
+ * (every request would get 404 and an error in the log); the authorization
+ * and logout endpoints also refused without mod_session and a session store
+ * (every sign-in would get 500). */
 static const char *mapping_walk(apr_pool_t *p, server_rec *s, const ap_directive_t *d,
                                 server_rec *sv, int any)
 {
@@ -72,6 +74,18 @@ static const char *mapping_walk(apr_pool_t *p, server_rec *s, const ap_directive
                                    "server %s, which has no OIDCIdPIssuer",
                                    h, d->filename, d->line_num,
                                    sv ? server_label(p, sv) : server_label(p, s));
+            }
+            else if ((strcasecmp(h, "oidc-idp-authorize") == 0
+                      || strcasecmp(h, "oidc-idp-logout") == 0)
+                     && (!ap_find_linked_module("mod_session.c")
+                         || (!ap_find_linked_module("mod_session_cookie.c")
+                             && !ap_find_linked_module("mod_session_dbd.c")))) {
+                /* without them every sign-in would fail with a 500 */
+                err = apr_psprintf(p,
+                                   "mod_oidc_idp: SetHandler %s (%s:%d) needs mod_session and "
+                                   "mod_session_cookie for the browser's sign-in (LoadModule "
+                                   "session_module, session_cookie_module; a2enmod session_cookie)",
+                                   h, d->filename, d->line_num);
             }
         }
         else if (d->first_child) {
