@@ -11,7 +11,7 @@
 #   7. source checks                 sh tests/check_sources.sh, and its self-test
 #                                    (each check fails on a planted violation)
 #   8. schema migrations             sh tests/migrate.sh (SQLite, PostgreSQL, make run)
-#   9. end-to-end relying parties    tests/e2e/{mod_auth_openidc,multinode,clients,dovecot}.sh
+#   9. end-to-end relying parties    tests/e2e/{mod_auth_openidc,multinode,binding,clients,dovecot}.sh
 #  10. faults                        tests/faults/{pg-outage,sqlite-graceful,sqlite-locked}.sh
 # Every step runs even when an earlier one failed, so that one run reports
 # everything; the exit status is non-zero if any step failed. Each step
@@ -153,7 +153,7 @@ step migrations sh tests/migrate.sh
 e2e_rows migrations
 
 # ---- 9. end-to-end: each script prints "E2E <client...>: P passed, F failed"
-for e2e in mod_auth_openidc multinode clients dovecot; do
+for e2e in mod_auth_openidc multinode binding clients dovecot; do
     step "e2e-$e2e" sh "tests/e2e/$e2e.sh"
     e2e_rows "e2e-$e2e"
 done
