@@ -47,7 +47,8 @@ fi
     openssl rand -base64 32 > "$STATE/keys/session-passphrase"
 
 if [ ! -s "$CREDS" ]; then
-    "$ADMIN" --db "$DB" init >/dev/null
+    # the database is bound to this issuer (one database serves one issuer)
+    "$ADMIN" --db "$DB" init --issuer "$ISSUER" >/dev/null
     secret=$("$ADMIN" --db "$DB" client add demo --name "Demo application" \
         --grant-types "authorization_code refresh_token client_credentials" \
         --scopes "openid profile email address phone offline_access api" \
@@ -68,7 +69,10 @@ else
         exit 1
     }
     echo "make run: $migrated"
-    # the port may have changed since the database was created
+    # the port may have changed since the database was created: the demo's
+    # issuer follows it (a database of an earlier version is unbound until
+    # then), and so does the demo client's redirect URI
+    "$ADMIN" --db "$DB" rebind --issuer "$ISSUER" | grep -v 'nothing to do' | sed 's/^/make run: /' || true
     "$ADMIN" --db "$DB" client update demo --redirect-uri "$REDIRECT" >/dev/null || {
         echo "make run: the demo client of $STATE could not be updated (see above)" >&2
         exit 1

@@ -100,6 +100,29 @@ refused('endpoint without a path', "$modules$dbd$ours$good" . "OIDCIdPEndpoint t
 refused('max body below 1024', "$modules$dbd$ours$good" . "OIDCIdPMaxRequestBody 1023\n", qr/OIDCIdPMaxRequestBody/);
 refused('max body above 16 MiB', "$modules$dbd$ours$good" . "OIDCIdPMaxRequestBody 16777217\n", qr/OIDCIdPMaxRequestBody/);
 refused('max body not a number', "$modules$dbd$ours$good" . "OIDCIdPMaxRequestBody 4k\n", qr/OIDCIdPMaxRequestBody/);
+# the session cookie (issue 8, item 14): a __Host- cookie that browsers
+# would drop is refused with the file and line of its SessionCookieName; an
+# https issuer's cookie without the prefix is warned about there
+refused('a __Host- session cookie with a Domain', "$modules$dbd$ours$good"
+        . "<Location /authorize>\nSession On\nSessionCookieName __Host-s path=/;Domain=example.com\n</Location>\n",
+        qr/__Host-s of the issuer https:\/\/idp\.example\.com \(\S+case\d+\.conf:\d+\) has the __Host- prefix but it has a Domain/);
+refused('a __Host- session cookie with another path', "$modules$dbd$ours$good"
+        . "<Location /authorize>\nSession On\nSessionCookieName __Host-s path=/authorize\n</Location>\n",
+        qr/__Host- prefix but its path is not \//);
+refused('a __Host- session cookie without a path', "$modules$dbd$ours$good"
+        . "<Location /authorize>\nSession On\nSessionCookieName __Host-s HttpOnly\n</Location>\n",
+        qr/__Host- prefix but it has no path=\//);
+{
+    my ($rc, $out) = configtest("$modules$dbd$ours$good"
+        . "<Location /authorize>\nSession On\nSessionCookieName plain path=/;HttpOnly\n</Location>\n");
+    is($rc, 0, 'accepted: an https issuer\'s cookie without the __Host- prefix') or diag($out);
+    like($out, qr/OIDP00300.*cookie plain of the https issuer https:\/\/idp\.example\.com \(\S+case\d+\.conf:\d+\) lacks the __Host- prefix/,
+         'warned, with the file and line of SessionCookieName') or diag($out);
+    ($rc, $out) = configtest("$modules$dbd$ours$good"
+        . "<Location /authorize>\nSession On\nSessionCookieName __Host-s path=/;HttpOnly;SameSite=Lax\n</Location>\n");
+    is($rc, 0, 'accepted: a __Host- cookie with path=/') or diag($out);
+    unlike($out, qr/OIDP0030[01]/, 'no warning for it') or diag($out);
+}
 refused('session lifetime 0', "$modules$dbd$ours$good" . "OIDCIdPSessionLifetime 0\n", qr/OIDCIdPSessionLifetime/);
 refused('login template that does not exist', "$modules$dbd$ours$good" . "OIDCIdPLoginTemplate $dir/none.html\n",
     qr/OIDCIdPLoginTemplate/);

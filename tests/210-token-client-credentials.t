@@ -10,6 +10,9 @@ use Apache::Test qw(-withtestmore);
 use MIME::Base64 ();
 use OIDP::Test;
 
+# the virtual hosts' own databases get this file's clients and users too
+mirror('oidp_override');
+
 my $TTL = 900;    # OIDCIdPAccessTokenLifetime 15m in extra.conf.in
 my $jwks = jwks_of('/.well-known/jwks');
 my ($signer) = grep { ($_->{kty} // '') eq 'RSA' } @{ $jwks->{keys} || [] };

@@ -14,6 +14,9 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use OIDP::Test;
 
+# the virtual hosts' own databases get this file's clients and users too
+mirror('oidp_override', 'oidp_partial');
+
 my $main_iss = issuer();
 my $cfg = Apache::Test::config()->{vars};
 my $o_iss = "http://127.0.0.1:$cfg->{oidp_override_port}";

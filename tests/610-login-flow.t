@@ -13,6 +13,9 @@ use Apache::Test qw(-withtestmore);
 use HTTP::Request ();
 use OIDP::Test;
 
+# the virtual hosts' own databases get this file's clients and users too
+mirror('oidp_https');
+
 my $RP = 'https://rp.example.test/cb';
 my $RP2 = 'https://rp.example.test/other-cb';
 my $uname = unique_id('alice');

@@ -12,6 +12,9 @@ use Apache::Test qw(-withtestmore);
 use Digest::SHA qw(sha256);
 use OIDP::Test;
 
+# the virtual hosts' own databases get this file's clients and users too
+mirror('oidp_override');
+
 my $RP = 'https://rp.example.test/cb';
 my $NATIVE = 'http://127.0.0.1/callback';
 my $uname = unique_id('pkce-u');

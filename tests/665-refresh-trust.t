@@ -11,6 +11,9 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use OIDP::Test;
+
+# the virtual hosts' own databases get this file's clients and users too
+mirror('oidp_trust');
 use Time::HiRes ();
 
 my $RP = 'https://rp.example.test/cb';

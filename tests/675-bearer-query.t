@@ -13,6 +13,9 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use OIDP::Test;
 
+# the virtual hosts' own databases get this file's clients and users too
+mirror('oidp_trust');
+
 my $RP = 'https://rp.example.test/cb';
 my $uname = unique_id('bq-u');
 my $PW = 'bearer-query-pw';

@@ -10,6 +10,9 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use OIDP::Test;
 
+# the virtual hosts' own databases get this file's clients and users too
+mirror('oidp_partial');
+
 my $V = 'oidp_partial';
 my $ISS = 'http://localhost:' . Apache::Test::config()->{vars}->{"${V}_port"};
 my $RP = 'https://rp.example.test/cb';

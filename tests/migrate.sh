@@ -219,6 +219,17 @@ suite() {
     admin "$w/out" "$w/err" --db "$spec" purge
     check "$d: purge runs on the migrated database" has "$w/out" "^purged [0-9]+ expired"
 
+    # one database serves one issuer: a migrated database is unbound until
+    # the module's first start binds it, or migrate --issuer does
+    admin "$w/out" "$w/err" --db "$spec" status
+    check "$d: a migrated database is bound to no issuer yet" has "$w/out" "^issuer: +\(unbound"
+    admin "$w/out" "$w/err" --db "$spec" migrate --issuer https://idp.example.com
+    check "$d: migrate --issuer binds it" \
+        has "$w/out" "^bound the $d database .*to the issuer https://idp.example.com$"
+    admin "$w/out" "$w/err" --db "$spec" migrate --issuer https://other.example.com
+    rc=$?
+    check "$d: ... and then refuses another issuer (exit 3, got $rc)" [ "$rc" = 3 ]
+
     old=$(v1 "$d" v1b) || { not_ok "$d: a second version-1 database loads"; return; }
     ospec=$("spec_$d" "$old")
     "shape_$d" "$old" >"$w/shape.v1"
@@ -327,6 +338,8 @@ run_state() {
         has "$WORK/run.log" "^make run: migrated sqlite3 database .* from schema version 1 to $VERSION: 2: "
     check "run: the database has schema version $VERSION" \
         [ "$(version_of sqlite3 "$state/db/idp.db")" = "$VERSION" ]
+    check "run: the migrated database is bound to the run's issuer http://localhost:$port" \
+        [ "$(sqlite3 "$state/db/idp.db" "SELECT value FROM oidp_meta WHERE name = 'issuer'")" = "http://localhost:$port" ]
     check "run: it printed the state's client secret" \
         has "$WORK/run.log" "^client_secret: $secret\$"
     check "run: it printed the state's password" has "$WORK/run.log" "^password: +$password\$"

@@ -122,6 +122,37 @@ pgsql)
     ;;
 esac || { echo "suite: tests/conf/authn-users.sql did not load" >&2; exit 1; }
 
+# One database serves one issuer (the module refuses to start otherwise):
+# each virtual host of tests/conf/vhosts.conf.in with an issuer of its own
+# has its own database, included there from dbd-NAME.conf (oidp_inherit
+# keeps the main server's issuer and database). They are left unbound: the
+# first start binds each to its server's issuer. OIDP_TEST_DBS lists them
+# ("NAME=DRIVER:PARAMS" lines) for the admin tool (OIDP::Test's mirror).
+VHOST_DBS="oidp_override oidp_partial oidp_short oidp_https oidp_trust"
+DBS=
+for v in $VHOST_DBS; do
+    case $backend in
+    sqlite3)
+        spec="sqlite3:$STATE/db/$v.db"
+        params="$STATE/db/$v.db"
+        init_sql='DBDInitSQL "PRAGMA synchronous = NORMAL"
+DBDInitSQL "PRAGMA busy_timeout = 5000"'
+        ;;
+    pgsql)
+        "${PGBIN:-/usr/lib/postgresql/15/bin}/psql" -X -q -h 127.0.0.1 -p "$OIDP_PG_PORT" -U postgres -d postgres \
+            -v ON_ERROR_STOP=1 -c "CREATE DATABASE $v" >&2 ||
+            { echo "suite: cannot create the database $v" >&2; exit 1; }
+        spec="pgsql:host=127.0.0.1 port=$OIDP_PG_PORT dbname=$v user=postgres"
+        params="host=127.0.0.1 port=$OIDP_PG_PORT dbname=$v user=postgres"
+        init_sql=
+        ;;
+    esac
+    "$ADMIN" --db "$spec" init >/dev/null || { echo "suite: oidc-idp-admin init of $v failed" >&2; exit 1; }
+    printf 'DBDriver %s\nDBDParams "%s"\n%s\n' "$backend" "$params" "$init_sql" >"$STATE/dbd-$v.conf"
+    DBS="$DBS$v=$spec
+"
+done
+
 # the workers own the database folder (SQLite adds -wal and -shm files)
 if [ "$(id -u)" = 0 ]; then
     chown -R "$run_user:$run_group" "$STATE/db"
@@ -130,7 +161,7 @@ if [ "$(id -u)" = 0 ]; then
         { echo "suite: $run_user cannot reach $STATE/db" >&2; exit 1; }
 fi
 
-export OIDP_TEST_TOP="$TOP" OIDP_TEST_STATE="$STATE" OIDP_TEST_DB="$DB" \
+export OIDP_TEST_TOP="$TOP" OIDP_TEST_STATE="$STATE" OIDP_TEST_DB="$DB" OIDP_TEST_DBS="$DBS" \
     OIDP_TEST_BACKEND="$backend" OIDP_TEST_MODULES="$MODULES" OIDP_TEST_MODULE="$MODULE" APXS="$APXS"
 
 # a fresh error_log per run (the .t files read it; Apache::Test appends)

@@ -116,6 +116,11 @@ admin() {
 }
 : >"$WORK/stdin"
 admin 0 init
+admin 0 status
+admin 0 init --issuer https://idp.example.com
+admin 3 migrate --issuer https://other.example.com
+admin 0 rebind --issuer https://login.example.com
+admin 1 rebind --issuer 'https://bad example'
 admin 0 --json client add web --redirect-uri https://rp.example.com/cb --post-logout-uri https://rp.example.com/bye \
     --name 'Web app' --first-party --grant-types 'authorization_code refresh_token client_credentials'
 admin 0 client add spa --public --redirect-uri http://127.0.0.1/cb --dialect casdoor --id-token-alg ES256

@@ -46,9 +46,18 @@ int admin_prepare(admin_t *a);
 
 /* init: the newest schema on an empty database; a database of the current
  * version is left as it is, an older or newer one refused. */
-int admin_migrate_init(admin_t *a);
-/* migrate: upgrades an older database to OIDP_SCHEMA_VERSION. */
-int admin_migrate(admin_t *a);
+int admin_migrate_init(admin_t *a, const char *issuer);
+/* migrate: upgrades an older database to OIDP_SCHEMA_VERSION. init and
+ * migrate with an issuer (not NULL) then bind an unbound database to it and
+ * refuse (EX_EXISTS) one bound to another issuer. */
+int admin_migrate(admin_t *a, const char *issuer);
+/* rebind: binds the database to issuer whatever it was bound to. */
+int admin_migrate_rebind(admin_t *a, const char *issuer);
+/* status: the schema version and the issuer the database is bound to. */
+int admin_migrate_status(admin_t *a);
+/* Non-zero when issuer looks like an OIDCIdPIssuer: http(s)://host..., no
+ * blank, control character, quote, query or fragment. */
+int admin_migrate_issuer_ok(const char *issuer);
 /* EX_OK when the database has the schema version of this build; otherwise
  * EX_DB after saying what to run (init, migrate, or upgrade the tool). */
 int admin_migrate_check(admin_t *a);

@@ -1,6 +1,6 @@
 /*
- * oidc-idp-admin init and migrate, and the schema version check every other
- * command makes before it touches the database.
+ * oidc-idp-admin init, migrate, rebind and status, and the schema version
+ * check every other command makes before it touches the database.
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 #include <apr_strings.h>
 
 #include "admin.h"
+#include "oidp_binding.h"
 #include "oidp_migrate.h"
 #include "oidp_schema.h"
 
@@ -43,6 +44,56 @@ static int not_initialised(admin_t *a)
     return admin_fail(EX_DB, "the %s is not initialised: run 'oidc-idp-admin init'", what(a));
 }
 
+/* After init or migrate with --issuer: binds an unbound database, accepts
+ * one bound to that issuer, refuses one bound to another. */
+static int bind_issuer(admin_t *a, const char *issuer)
+{
+    const char *bound = NULL, *err = NULL;
+    int fresh = 0;
+
+    if (!issuer) {
+        return EX_OK;
+    }
+    if (oidp_binding_bind(&bound, &fresh, a->pool, &a->db, issuer, &err) != APR_SUCCESS) {
+        return admin_db_error("bind", err);
+    }
+    if (strcmp(bound, issuer) != 0) {
+        return admin_fail(EX_EXISTS,
+                          "the %s is bound to the issuer %s, not %s: one database serves one "
+                          "issuer; if the issuer was renamed, run 'oidc-idp-admin rebind "
+                          "--issuer %s'",
+                          what(a), bound, issuer, issuer);
+    }
+    if (fresh) {
+        printf("bound the %s to the issuer %s\n", what(a), issuer);
+    }
+    return EX_OK;
+}
+
+int admin_migrate_issuer_ok(const char *issuer)
+{
+    const char *rest, *c;
+
+    if (strncmp(issuer, "https://", 8) == 0) {
+        rest = issuer + 8;
+    }
+    else if (strncmp(issuer, "http://", 7) == 0) {
+        rest = issuer + 7;
+    }
+    else {
+        return 0;
+    }
+    if (!*rest || *rest == '/') {
+        return 0;
+    }
+    for (c = issuer; *c; c++) {
+        if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '?' || *c == '#' || *c == '\'') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int admin_migrate_check(admin_t *a)
 {
     const char *err = NULL;
@@ -66,7 +117,7 @@ int admin_migrate_check(admin_t *a)
 
 /* The newest schema, in one transaction; on a database of the current
  * version the same statements (all IF NOT EXISTS) only add what is missing. */
-int admin_migrate_init(admin_t *a)
+int admin_migrate_init(admin_t *a, const char *issuer)
 {
     const char *err = NULL;
     int version = 0, n, rc;
@@ -113,10 +164,10 @@ int admin_migrate_init(admin_t *a)
     else {
         printf("initialised %s (schema version %d)\n", what(a), OIDP_SCHEMA_VERSION);
     }
-    return EX_OK;
+    return bind_issuer(a, issuer);
 }
 
-int admin_migrate(admin_t *a)
+int admin_migrate(admin_t *a, const char *issuer)
 {
     oidp_migrate_t m;
     const char *err = NULL;
@@ -142,7 +193,7 @@ int admin_migrate(admin_t *a)
     }
     if (m.steps->nelts == 0) {
         printf("schema version %d is current: nothing to do\n", m.to);
-        return EX_OK;
+        return bind_issuer(a, issuer);
     }
     steps = "";
     for (i = 0; i < m.steps->nelts; i++) {
@@ -150,5 +201,45 @@ int admin_migrate(admin_t *a)
                             NULL);
     }
     printf("migrated %s from schema version %d to %d: %s\n", what(a), m.from, m.to, steps);
+    return bind_issuer(a, issuer);
+}
+
+int admin_migrate_rebind(admin_t *a, const char *issuer)
+{
+    const char *old = NULL, *err = NULL;
+
+    if (!issuer) {
+        return admin_fail(EX_USAGE, "rebind needs --issuer URL (the new OIDCIdPIssuer)");
+    }
+    if (oidp_binding_set(&old, a->pool, &a->db, issuer, &err) != APR_SUCCESS) {
+        return admin_db_error("rebind", err);
+    }
+    if (old && strcmp(old, issuer) == 0) {
+        printf("the %s is bound to the issuer %s already: nothing to do\n", what(a), issuer);
+    }
+    else {
+        printf("the %s is now bound to the issuer %s (was %s)\n", what(a), issuer,
+               old ? old : "unbound");
+    }
+    return EX_OK;
+}
+
+int admin_migrate_status(admin_t *a)
+{
+    const char *issuer = NULL, *err = NULL;
+    apr_status_t rv = oidp_binding_get(&issuer, a->pool, &a->db, &err);
+
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        return admin_db_error("status", err);
+    }
+    printf("database:       %s\n", what(a));
+    printf("schema version: %d\n", OIDP_SCHEMA_VERSION);
+    if (issuer) {
+        printf("issuer:         %s\n", issuer);
+    }
+    else {
+        printf("issuer:         (unbound: the first start of mod_oidc_idp binds it to its "
+               "OIDCIdPIssuer)\n");
+    }
     return EX_OK;
 }

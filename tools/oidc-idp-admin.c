@@ -26,10 +26,16 @@ static const char usage[] =
     "'pgsql:host=db.example.com dbname=idp user=idp'. Default: $OIDC_IDP_DB.\n"
     "\n"
     "Commands:\n"
-    "  init                        create the tables of the newest schema (idempotent;\n"
+    "  init [--issuer URL]         create the tables of the newest schema (idempotent;\n"
     "                              refuses a database of an older schema: see migrate)\n"
-    "  migrate                     upgrade the tables to this version's schema, in one\n"
+    "  migrate [--issuer URL]      upgrade the tables to this version's schema, in one\n"
     "                              transaction, keeping every row; says what it did\n"
+    "                              --issuer (init, migrate): bind the database to that\n"
+    "                              OIDCIdPIssuer (one database serves one issuer; an\n"
+    "                              unbound one is bound by the module's first start);\n"
+    "                              refused if it is bound to another issuer\n"
+    "  rebind --issuer URL         bind the database to a renamed issuer\n"
+    "  status                      the schema version and the issuer it is bound to\n"
     "  client add ID [options]     register a client; prints a generated secret once\n"
     "  client update ID [options]  change a client (--new-secret prints a new secret)\n"
     "  client list | show ID | remove ID\n"
@@ -175,10 +181,41 @@ static int cmd_purge(admin_t *a)
     return EX_OK;
 }
 
+/* The options of init, migrate, rebind, status and purge (argv[cmd] is the
+ * command): --issuer URL for the first three, nothing else. */
+static int meta_args(int argc, const char *const *argv, int cmd, const char **issuer)
+{
+    int i, takes = strcmp(argv[cmd], "init") == 0 || strcmp(argv[cmd], "migrate") == 0
+                   || strcmp(argv[cmd], "rebind") == 0;
+
+    if (strcmp(argv[cmd], "client") == 0 || strcmp(argv[cmd], "user") == 0) {
+        return EX_OK;
+    }
+    for (i = cmd + 1; i < argc; i++) {
+        if (takes && strcmp(argv[i], "--issuer") == 0) {
+            *issuer = admin_optarg(argc, argv, &i);
+            if (!*issuer) {
+                return EX_USAGE;
+            }
+            if (!admin_migrate_issuer_ok(*issuer)) {
+                return admin_fail(EX_USAGE,
+                                  "--issuer '%s' is not an issuer URL (https://host[:port][/path], "
+                                  "as OIDCIdPIssuer says it)",
+                                  *issuer);
+            }
+        }
+        else {
+            return admin_fail(EX_USAGE, "%s: unknown argument %s", argv[cmd], argv[i]);
+        }
+    }
+    return EX_OK;
+}
+
 int main(int argc, const char *const *argv)
 {
     admin_t a;
     const char *db = getenv("OIDC_IDP_DB");
+    const char *issuer = NULL;
     int i = 1, rc;
 
     if (apr_app_initialize(&argc, &argv, NULL) != APR_SUCCESS) {
@@ -217,21 +254,26 @@ int main(int argc, const char *const *argv)
         return EX_USAGE;
     }
     if (strcmp(argv[i], "init") != 0 && strcmp(argv[i], "migrate") != 0
+        && strcmp(argv[i], "rebind") != 0 && strcmp(argv[i], "status") != 0
         && strcmp(argv[i], "client") != 0 && strcmp(argv[i], "user") != 0
         && strcmp(argv[i], "purge") != 0 && strcmp(argv[i], "backup") != 0
         && strcmp(argv[i], "restore") != 0 && strcmp(argv[i], "check") != 0) {
         fputs(usage, stderr);
         return admin_fail(EX_USAGE, "unknown command '%s'", argv[i]);
     }
+    rc = meta_args(argc, argv, i, &issuer);
+    if (rc != EX_OK) {
+        return rc;
+    }
     rc = db_open(&a, db);
     if (rc != EX_OK) {
         return rc;
     }
     if (strcmp(argv[i], "init") == 0) {
-        rc = admin_migrate_init(&a);
+        rc = admin_migrate_init(&a, issuer);
     }
     else if (strcmp(argv[i], "migrate") == 0) {
-        rc = admin_migrate(&a);
+        rc = admin_migrate(&a, issuer);
     }
     else if (strcmp(argv[i], "backup") == 0) {
         rc = admin_ops_backup(&a, argc - i - 1, argv + i + 1);
@@ -244,6 +286,12 @@ int main(int argc, const char *const *argv)
     }
     else if ((rc = admin_migrate_check(&a)) != EX_OK || (rc = admin_prepare(&a)) != EX_OK) {
         /* reported */
+    }
+    else if (strcmp(argv[i], "rebind") == 0) {
+        rc = admin_migrate_rebind(&a, issuer);
+    }
+    else if (strcmp(argv[i], "status") == 0) {
+        rc = admin_migrate_status(&a);
     }
     else if (strcmp(argv[i], "purge") == 0) {
         rc = cmd_purge(&a);

@@ -14,6 +14,7 @@
 #include <http_log.h>
 
 #include "oidc_idp.h"
+#include "oidp_binding.h"
 #include "oidp_config.h"
 #include "oidp_dbd.h"
 #include "oidp_metadata.h"
@@ -316,12 +317,49 @@ int oidp_startup_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s
     return OK;
 }
 
+/* One database serves one issuer (include/core/oidp_binding.h): the first
+ * start on an unbound database binds it to this server's issuer; a
+ * database bound to another issuer is refused (non-zero), as a wrong schema
+ * version is. A binding that cannot be read now is only logged. */
+static int check_binding(apr_pool_t *p, server_rec *s, oidp_db_t *db, const char *issuer)
+{
+    const char *bound = NULL, *err = NULL;
+    int fresh = 0;
+    apr_status_t rv = oidp_binding_bind(&bound, &fresh, p, db, issuer, &err);
+
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     OIDP_LOGNO(00600) "cannot read the issuer the database is bound to: %s; it "
+                                       "is checked again by the next child",
+                     err ? err : "unknown error");
+        return 0;
+    }
+    if (fresh) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     OIDP_LOGNO(00601) "the database of %s was bound to no issuer: it is now "
+                                       "bound to %s (one database serves one issuer)",
+                     server_name(s), issuer);
+    }
+    if (strcmp(bound, issuer) == 0) {
+        return 0;
+    }
+    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                 OIDP_LOGNO(00602) "the database of %s (issuer %s) is bound to the issuer %s: "
+                                   "one database serves one issuer (clients, users and consents "
+                                   "carry none). Give this server a database of its own "
+                                   "(DBDParams), or if the issuer was renamed run 'oidc-idp-admin "
+                                   "rebind --issuer %s' (with the DBDriver:DBDParams of this "
+                                   "server); refusing to start",
+                 server_name(s), issuer, bound, issuer);
+    return 1;
+}
+
 /* The schema version of a provider's database: what this module was built
  * for, or it refuses to run (the child exits with APEXIT_CHILDFATAL, which
  * makes httpd stop, as a fatal child_init error does). A database that
  * cannot be reached now is only logged: it is checked again by the next
  * child, and requests meanwhile get 503. */
-static void check_schema(apr_pool_t *p, server_rec *s)
+static void check_schema(apr_pool_t *p, server_rec *s, const char *issuer)
 {
     const char *err = NULL;
     oidp_db_t db;
@@ -337,10 +375,15 @@ static void check_schema(apr_pool_t *p, server_rec *s)
         return;
     }
     rv = oidp_migrate_version(&v, p, &db, &err);
-    oidp_dbd_close(s, conn);
     if (rv == APR_SUCCESS && v == OIDP_SCHEMA_VERSION) {
+        int refuse = check_binding(p, s, &db, issuer);
+        oidp_dbd_close(s, conn);
+        if (refuse) {
+            exit(APEXIT_CHILDFATAL);
+        }
         return;
     }
+    oidp_dbd_close(s, conn);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                      OIDP_LOGNO(00038) "cannot read the database's schema version: %s",
@@ -377,7 +420,7 @@ void oidp_startup_child_init(apr_pool_t *pchild, server_rec *s)
     for (sp = s; sp; sp = sp->next) {
         const oidp_cfg_t *c = ap_get_module_config(sp->module_config, &oidc_idp_module);
         if (c->issuer) {
-            check_schema(pchild, sp);
+            check_schema(pchild, sp, c->issuer);
         }
     }
 }

@@ -71,6 +71,8 @@ SSLSessionCache none"
     chmod 0644 "$shared/tls.crt"
 fi
 
+url="$scheme://localhost:$port"
+issuer=${ISSUER:-$url}
 case $db in
 sqlite)
     mkdir -p "$state/db"
@@ -81,7 +83,9 @@ sqlite)
     dbinit='DBDInitSQL "PRAGMA synchronous = NORMAL"
 DBDInitSQL "PRAGMA busy_timeout = 5000"'
     admin_db="sqlite3:$params"
-    "$TOP/build/oidc-idp-admin" --db "$admin_db" init >/dev/null
+    # one database serves one issuer: bound to it now (a PostgreSQL database
+    # shared by several nodes is bound by the first node's start)
+    "$TOP/build/oidc-idp-admin" --db "$admin_db" init --issuer "$issuer" >/dev/null
     ;;
 pgsql:*)
     driver=pgsql
@@ -92,8 +96,6 @@ pgsql:*)
 *) echo "unknown database $db" >&2; exit 2 ;;
 esac
 
-url="$scheme://localhost:$port"
-issuer=${ISSUER:-$url}
 # an https issuer keeps the __Host- cookie of conf/oidc_idp-endpoints.conf;
 # browsers refuse it over http (as conf/httpd-run.conf.in does for make run)
 cookie=""

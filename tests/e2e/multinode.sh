@@ -60,6 +60,14 @@ else
     not_ok "two nodes with one issuer (A $A_URL, B $B_URL, issuer of B $IDP_ISSUER)"
 fi
 
+# one database serves one issuer: the first node's start bound the unbound
+# database to the issuer, which the second node shares (tests/e2e/binding.sh)
+if "$ADMIN" --db "$DB" status 2>&1 | grep -qx "issuer: *$ISSUER_URL"; then
+    ok "the database is bound to $ISSUER_URL by the first start; both nodes of that issuer run on it"
+else
+    not_ok "the database is bound to $ISSUER_URL: $("$ADMIN" --db "$DB" status 2>&1)"
+fi
+
 USERNAME=bob
 PASSWORD="pw-$(openssl rand -hex 8)"
 printf '%s\n' "$PASSWORD" | "$ADMIN" --db "$DB" user add "$USERNAME" --password-stdin \

@@ -35,7 +35,7 @@ our @EXPORT = qw(
     urlencode form_encode query_path user_add
     browser html_forms form_data form_submit page_kind authorize authz_response code_exchange code_flow
     authz_error_ok error_page_ok id_token_ok claim_types_ok is_json_number userinfo pkce_pair at_hash
-    random_state odd_state record_secret audit_events
+    random_state odd_state record_secret audit_events mirror
 );
 
 my $JSON = JSON::PP->new->canonical(1);
@@ -464,14 +464,21 @@ sub pem_public_params {
 
 # ------------------------------------------------------------ admin tool
 
-# admin(stdin => TEXT, ARGS...) -> (exit status, stdout, stderr); runs
-# build/oidc-idp-admin on this run's database (SQLite or PostgreSQL).
-sub admin {
-    my @args = @_;
-    my $stdin = '';
-    if (@args && $args[0] eq 'stdin') {
-        (undef, $stdin, @args) = @args;
-    }
+# One database serves one issuer: each virtual host with an issuer of its
+# own has its own database (tests/suite.sh, OIDP_TEST_DBS). mirror(VHOST,
+# ...) at the top of a test file that uses those virtual hosts makes admin()
+# (and so client_add, user_add) also write their databases: the same
+# command, with the secret and subject the main database got.
+my @MIRROR;
+
+sub mirror {
+    my %dbs = map { split /=/, $_, 2 } grep { length } split /\n/, env_of('OIDP_TEST_DBS');
+    @MIRROR = map { $dbs{$_} // die "no database of the virtual host $_ in \$OIDP_TEST_DBS\n" } @_;
+}
+
+# run_admin(DB, STDIN, ARGS...) -> (exit status, stdout, stderr)
+sub run_admin {
+    my ($db, $stdin, @args) = @_;
     my $tool = env_of('OIDP_TEST_TOP') . '/build/oidc-idp-admin';
     my ($in, $out, $err) = map { File::Temp->new } 1 .. 3;
     print $in $stdin;
@@ -481,15 +488,40 @@ sub admin {
         open STDIN, '<', $in->filename or die;
         open STDOUT, '>', $out->filename or die;
         open STDERR, '>', $err->filename or die;
-        exec $tool, '--db', env_of('OIDP_TEST_DB'), @args or exit 127;
+        exec $tool, '--db', $db, @args or exit 127;
     }
     waitpid $pid, 0;
     my $rc = $? >> 8;
     my $slurp = sub { local $/; open my $fh, '<', shift or return ''; my $s = <$fh>; $s // '' };
-    my ($o, $e) = ($slurp->($out->filename), $slurp->($err->filename));
+    return ($rc, $slurp->($out->filename), $slurp->($err->filename));
+}
+
+# admin(stdin => TEXT, ARGS...) -> (exit status, stdout, stderr); runs
+# build/oidc-idp-admin on this run's database (SQLite or PostgreSQL), and on
+# the databases mirror() named.
+sub admin {
+    my @args = @_;
+    my $stdin = '';
+    if (@args && $args[0] eq 'stdin') {
+        (undef, $stdin, @args) = @args;
+    }
+    my ($rc, $o, $e) = run_admin(env_of('OIDP_TEST_DB'), $stdin, @args);
     # what went in on stdin (a password or a secret) and any secret printed
     record_secret('admin:stdin', map { s/\r?\n\z//r } grep { length } split /\n/, $stdin);
     record_secret('admin:client_secret', $1) while $o =~ /^client_secret: (\S+)$/mg;
+    my $cmd = join ' ', grep { !/^--json$/ } @args[0 .. ($#args < 2 ? $#args : 2)];
+    for my $db (@MIRROR) {
+        my ($min, @margs) = ($stdin, @args);
+        if ($cmd =~ /^client (add|update) / && $o =~ /^client_secret: (\S+)$/m) {
+            ($min, @margs) = ("$1\n", (grep { $_ ne '--new-secret' } @margs), '--secret-stdin');
+        }
+        if ($cmd =~ /^user add / && !grep({ $_ eq '--id' } @margs) && $o =~ /\(sub ([^)\s]+)\)/) {
+            push @margs, '--id', $1;
+        }
+        my ($mrc, $mo, $me) = run_admin($db, $min, @margs);
+        die "oidc-idp-admin @margs on $db: exit $mrc, on the main database $rc: $me$mo\n"
+            if $mrc != $rc;
+    }
     return ($rc, $o, $e);
 }
 
