@@ -37,6 +37,7 @@ typedef enum {
     OIDP_STMT_THROTTLE_GET,
     OIDP_STMT_THROTTLE_FAIL,
     OIDP_STMT_THROTTLE_CLEAR,
+    OIDP_STMT_TOKEN_STATE,
     /* statements below are used by the admin tool only and are not
      * prepared by httpd */
     OIDP_STMT__HTTPD_COUNT,
@@ -162,6 +163,9 @@ typedef struct oidp_token_t {
     apr_int64_t issued_at;
     apr_int64_t expires_at;
     int revoked; /* a count: > 1 after a rotated refresh token is replayed */
+    int rowless; /* a client_credentials access token known from its signed
+                  * claims alone (no row: oidp_mint_access_parse); its
+                  * grant_id is its jti, revoked through oidp_grant_revoked */
     /* filled by oidp_store_token_get */
     const oidp_user_t *user;    /* NULL if none or deleted */
     const char *client_dialect; /* the client's claim dialect */
@@ -239,6 +243,17 @@ apr_status_t oidp_store_token_revoke(apr_pool_t *p, oidp_db_t *db, const char *t
  * later (oidp_store_token_get counts them revoked, redemption refuses them). */
 apr_status_t oidp_store_token_revoke_grant(apr_pool_t *p, oidp_db_t *db, const char *grant_id,
                                            const char **err);
+/* The state of a token known from its verified claims (t->rowless), in one
+ * round trip: its client's dialect, and t->revoked when its grant (jti) is in
+ * oidp_grant_revoked or a row of the same hash (stored before rows were
+ * dropped for these tokens) is revoked. APR_NOTFOUND when its client no
+ * longer exists. */
+apr_status_t oidp_store_token_state(oidp_token_t *t, apr_pool_t *p, oidp_db_t *db,
+                                    const char **err);
+/* Records a grant (or a row-less token's jti) as revoked: every token of it
+ * is inactive at once. */
+apr_status_t oidp_store_grant_revoke(apr_pool_t *p, oidp_db_t *db, const char *grant_id,
+                                     const char **err);
 apr_status_t oidp_store_code_insert(apr_pool_t *p, oidp_db_t *db, const oidp_code_t *c,
                                     const char **err);
 /* Marks the code (of this client and issuer) used and returns it in one atomic statement:

@@ -119,6 +119,11 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
          "RETURNING failures, last_at"},
     [OIDP_STMT_THROTTLE_CLEAR] = {OIDP_STMT_THROTTLE_CLEAR, "oidp_throttle_clear",
                                   "DELETE FROM oidp_throttle WHERE tkey = %s"},
+    [OIDP_STMT_TOKEN_STATE] =
+        {OIDP_STMT_TOKEN_STATE, "oidp_token_state",
+         "SELECT c.claim_dialect, g.grant_id, t.revoked FROM oidp_client c "
+         "LEFT JOIN oidp_grant_revoked g ON g.grant_id = %s "
+         "LEFT JOIN oidp_token t ON t.token_hash = %s WHERE c.client_id = %s"},
 
     [OIDP_STMT_CLIENT_LIST] = {OIDP_STMT_CLIENT_LIST, "oidp_client_list",
                                "SELECT " CLIENT_COLS CLIENT_FROM
@@ -818,6 +823,43 @@ apr_status_t oidp_store_token_revoke_grant(apr_pool_t *p, oidp_db_t *db, const c
 
     return rv == APR_SUCCESS ? run_query(NULL, p, db, OIDP_STMT_TOKEN_REVOKE_GRANT, 1, args, err)
                              : rv;
+}
+
+typedef struct token_state_t {
+    const char *dialect;
+    int revoked;
+} token_state_t;
+
+static void *token_state_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
+{
+    token_state_t *s = apr_pcalloc(p, sizeof(*s));
+
+    s->dialect = col(p, db, row, 0);
+    s->revoked = (raw(db, row, 1) ? 1 : 0) + (int)col_int(db, row, 2);
+    return s;
+}
+
+apr_status_t oidp_store_token_state(oidp_token_t *t, apr_pool_t *p, oidp_db_t *db,
+                                    const char **err)
+{
+    const char *args[3] = {t->grant.grant_id, t->token_hash, t->grant.client_id};
+    token_state_t *s = NULL;
+    apr_status_t rv = select_one((void **)&s, p, db, OIDP_STMT_TOKEN_STATE, 3, args,
+                                 token_state_row, err);
+
+    if (rv == APR_SUCCESS) {
+        t->client_dialect = s->dialect;
+        t->revoked += s->revoked;
+    }
+    return rv;
+}
+
+apr_status_t oidp_store_grant_revoke(apr_pool_t *p, oidp_db_t *db, const char *grant_id,
+                                     const char **err)
+{
+    const char *args[2] = {grant_id, i64s(p, (apr_int64_t)apr_time_sec(apr_time_now()))};
+
+    return run_query(NULL, p, db, OIDP_STMT_GRANT_REVOKE, 2, args, err);
 }
 
 apr_status_t oidp_store_purge(int *n, apr_pool_t *p, oidp_db_t *db, apr_int64_t before,

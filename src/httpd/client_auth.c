@@ -14,6 +14,7 @@
 #include "oidp_config.h"
 #include "oidp_form.h"
 #include "oidp_http.h"
+#include "oidp_mint.h"
 #include "oidp_dbd.h"
 #include "oidp_throttling.h"
 #include "oidp_util.h"
@@ -158,8 +159,18 @@ oidp_err_t oidp_client_auth_token_request(oidp_token_t **t, const oidp_client_t 
         *desc = "token is missing";
         return OIDP_ERR_INVALID_REQUEST;
     }
-    rv = oidp_store_token_get(t, r->pool, *db, oidp_util_sha256_hex(r->pool, token, strlen(token)),
-                              &err);
+    /* a client_credentials access token has no row: its claims, verified,
+     * and one statement for its client and revocation */
+    if (oidp_mint_access_parse(t, r->pool, &c->rt->mint, token) == APR_SUCCESS) {
+        rv = oidp_store_token_state(*t, r->pool, *db, &err);
+        if (rv == APR_NOTFOUND) {
+            *t = NULL; /* its client is gone */
+        }
+    }
+    else {
+        rv = oidp_store_token_get(t, r->pool, *db,
+                                  oidp_util_sha256_hex(r->pool, token, strlen(token)), &err);
+    }
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
         OIDP_STORE_ERROR(r, OIDP_LOGNO(00033), "token lookup", err);
         *desc = "the store is unavailable";
