@@ -108,8 +108,7 @@ apr_status_t oidp_mint_access_parse(oidp_token_t **tp, apr_pool_t *p, const oidp
     }
     h = oidp_json_bind(p, json_loads(header, 0, NULL));
     j = oidp_json_bind(p, json_loads(payload, 0, NULL));
-    if (!json_is_object(h) || !json_is_object(j)
-        || !json_is_string(json_object_get(h, "typ"))
+    if (!json_is_object(h) || !json_is_object(j) || !json_is_string(json_object_get(h, "typ"))
         || strcmp(json_string_value(json_object_get(h, "typ")), "at+jwt") != 0) {
         return APR_NOTFOUND;
     }

@@ -839,8 +839,7 @@ static void *token_state_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
     return s;
 }
 
-apr_status_t oidp_store_token_state(oidp_token_t *t, apr_pool_t *p, oidp_db_t *db,
-                                    const char **err)
+apr_status_t oidp_store_token_state(oidp_token_t *t, apr_pool_t *p, oidp_db_t *db, const char **err)
 {
     const char *args[3] = {t->grant.grant_id, t->token_hash, t->grant.client_id};
     token_state_t *s = NULL;
