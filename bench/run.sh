@@ -5,21 +5,27 @@
 #
 # Starts, on free loopback ports, in a temporary folder:
 #   - httpd with mod_oidc_idp (SQLite through mod_dbd as `make run` sets it up, a fresh database
-#     with the client bench-client / bench-secret, RSA-2048 + P-256 keys made with openssl),
+#     with the client bench-client and a user, RSA-2048 + P-256 keys made with openssl), a second
+#     one on the same database with the P-256 key first (ES256), a third on PostgreSQL; each
+#     also over TLS 1.3 and HTTP/2 (bench/conf/tls.conf),
 #   - httpd serving byte-for-byte copies of the discovery document and the JWKS that
-#     mod_oidc_idp returned (EnableMMAP Off, EnableSendfile Off),
+#     mod_oidc_idp returned (EnableMMAP Off, EnableSendfile Off), over HTTP and TLS,
 # both with the same event MPM settings (bench/conf/common.conf); checks each response; then per
 # round and per test a wrk warm-up and a measured wrk run; prints a table with req/s, latency and
 # ratios; saves everything under bench/results/<UTC timestamp>/ (not committed). Stops everything
 # it started, also on failure or Ctrl-C. Read bench/README.md for the method and the output.
 #
 # Environment (defaults in brackets):
-#   BENCH_DURATION     measured seconds per wrk run [6]
-#   BENCH_WARMUP       warm-up seconds before each measured run, not recorded [2]
+#   BENCH_DURATION     measured seconds per wrk run [5]
+#   BENCH_WARMUP       warm-up seconds before each measured run, not recorded [1]
 #   BENCH_ROUNDS       rounds; every test is measured once per round, tests interleaved [2]
 #   BENCH_CONNECTIONS  wrk -c [16]        BENCH_THREADS  wrk -t [1]
 #   BENCH_OPENSSL_SECONDS  `openssl speed -seconds N rsa2048` (the RS256 signing ceiling) [2]
-#   BENCH_TESTS        which tests, of: discovery jwks token [all three]
+#   BENCH_TESTS        which tests, of: discovery jwks token token-opaque (peers) introspect
+#                      userinfo refresh flow [all]; each runs on every instance that has it
+#   BENCH_PG=0         without the PostgreSQL instance (a throwaway cluster on a Unix socket) [1]
+#   BENCH_LONG=1       after the rounds, 1,000,000 token requests: RSS after 100,000 and after
+#                      1,000,000 (about 7 more minutes)
 #   BENCH_PEERS=1      also benchmark the peers of $PEERS_DIR [../shared/peers] (copied to a
 #                      temporary folder and started with their own scripts)
 #   BENCH_DBD_INIT_SQL statements, one a line, that replace the DBDInitSQL lines taken from
