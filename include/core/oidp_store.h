@@ -38,6 +38,7 @@ typedef enum {
     OIDP_STMT_THROTTLE_FAIL,
     OIDP_STMT_THROTTLE_CLEAR,
     OIDP_STMT_TOKEN_STATE,
+    OIDP_STMT_CLIENT_GET_COUNTED,
     /* statements below are used by the admin tool only and are not
      * prepared by httpd */
     OIDP_STMT__HTTPD_COUNT,
@@ -290,6 +291,13 @@ typedef struct oidp_throttle_count_t {
     apr_int64_t last_at;
 } oidp_throttle_count_t;
 
+/* oidp_store_client_get and the two throttle counters of client
+ * authentication (oidp_store_throttle_get's) in one statement. APR_NOTFOUND
+ * (counters not read) when there is no such client. */
+apr_status_t oidp_store_client_get_counted(oidp_client_t **c, oidp_throttle_count_t *c1,
+                                           oidp_throttle_count_t *c2, apr_pool_t *p, oidp_db_t *db,
+                                           const char *client_id, const char *key1,
+                                           const char *key2, const char **err);
 /* The counters of two keys in one round trip (key2 may equal key1). */
 apr_status_t oidp_store_throttle_get(oidp_throttle_count_t *c1, oidp_throttle_count_t *c2,
                                      apr_pool_t *p, oidp_db_t *db, const char *key1,

@@ -119,6 +119,14 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
          "RETURNING failures, last_at"},
     [OIDP_STMT_THROTTLE_CLEAR] = {OIDP_STMT_THROTTLE_CLEAR, "oidp_throttle_clear",
                                   "DELETE FROM oidp_throttle WHERE tkey = %s"},
+    [OIDP_STMT_CLIENT_GET_COUNTED] =
+        {OIDP_STMT_CLIENT_GET_COUNTED, "oidp_client_get_counted",
+         "SELECT " CLIENT_COLS ", "
+         "(SELECT failures FROM oidp_throttle WHERE tkey = %s), "
+         "(SELECT last_at FROM oidp_throttle WHERE tkey = %s), "
+         "(SELECT failures FROM oidp_throttle WHERE tkey = %s), "
+         "(SELECT last_at FROM oidp_throttle WHERE tkey = %s)" CLIENT_FROM
+         " WHERE c.client_id = %s ORDER BY u.kind, u.uri"},
     [OIDP_STMT_TOKEN_STATE] =
         {OIDP_STMT_TOKEN_STATE, "oidp_token_state",
          "SELECT c.claim_dialect, g.grant_id, t.revoked FROM oidp_client c "
@@ -436,8 +444,11 @@ static apr_status_t select_one(void **out, apr_pool_t *p, oidp_db_t *db, oidp_st
 
 /* Reads every row of a CLIENT_COLS result into clients, one element per
  * client (rows of one client are adjacent thanks to ORDER BY). */
+#define CLIENT_NCOLS 14
+
 static void clients_from_rows(apr_array_header_t *clients, apr_pool_t *p, oidp_db_t *db,
-                              apr_dbd_results_t *res)
+                              apr_dbd_results_t *res, oidp_throttle_count_t *c1,
+                              oidp_throttle_count_t *c2)
 {
     apr_dbd_row_t *row = NULL;
     oidp_client_t *c = NULL;
@@ -446,6 +457,13 @@ static void clients_from_rows(apr_array_header_t *clients, apr_pool_t *p, oidp_d
         const char *id = raw(db, row, 0);
         const char *kind, *uri;
 
+        if (c1 && !c) {
+            /* the throttle counters of oidp_client_get_counted, on every row */
+            c1->failures = col_int(db, row, CLIENT_NCOLS);
+            c1->last_at = col_int(db, row, CLIENT_NCOLS + 1);
+            c2->failures = col_int(db, row, CLIENT_NCOLS + 2);
+            c2->last_at = col_int(db, row, CLIENT_NCOLS + 3);
+        }
         if (!c || strcmp(c->client_id, id) != 0) {
             c = apr_pcalloc(p, sizeof(*c));
             c->client_id = col(p, db, row, 0);
@@ -489,7 +507,31 @@ apr_status_t oidp_store_client_get(oidp_client_t **c, apr_pool_t *p, oidp_db_t *
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    clients_from_rows(all, p, db, res);
+    clients_from_rows(all, p, db, res, NULL, NULL);
+    if (all->nelts == 0) {
+        return APR_NOTFOUND;
+    }
+    *c = APR_ARRAY_IDX(all, 0, oidp_client_t *);
+    return APR_SUCCESS;
+}
+
+apr_status_t oidp_store_client_get_counted(oidp_client_t **c, oidp_throttle_count_t *c1,
+                                           oidp_throttle_count_t *c2, apr_pool_t *p, oidp_db_t *db,
+                                           const char *client_id, const char *key1,
+                                           const char *key2, const char **err)
+{
+    apr_dbd_results_t *res;
+    apr_array_header_t *all = apr_array_make(p, 1, sizeof(oidp_client_t *));
+    const char *args[5] = {key1, key1, key2, key2, client_id};
+    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_CLIENT_GET_COUNTED, 5, args, err);
+
+    *c = NULL;
+    memset(c1, 0, sizeof(*c1));
+    memset(c2, 0, sizeof(*c2));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    clients_from_rows(all, p, db, res, c1, c2);
     if (all->nelts == 0) {
         return APR_NOTFOUND;
     }
@@ -505,7 +547,7 @@ apr_status_t oidp_store_client_list(apr_array_header_t **clients, apr_pool_t *p,
 
     *clients = apr_array_make(p, 8, sizeof(oidp_client_t *));
     if (rv == APR_SUCCESS) {
-        clients_from_rows(*clients, p, db, res);
+        clients_from_rows(*clients, p, db, res, NULL, NULL);
     }
     return rv;
 }

@@ -703,6 +703,36 @@ START_TEST(throttle_counters)
 }
 END_TEST
 
+/* The client and its two throttle counters in one statement: the same as
+ * oidp_store_client_get and oidp_store_throttle_get. */
+START_TEST(client_get_counted)
+{
+    oidp_throttle_count_t a, b;
+    oidp_client_t *c = NULL, *plain = NULL;
+
+    DB_OK(oidp_store_client_put(p, &db, client("app1"), 1, &err));
+    DB_OK(oidp_store_client_get_counted(&c, &a, &b, p, &db, "app1", "c:x", "k:y", &err));
+    ck_assert_int_eq(a.failures + a.last_at + b.failures + b.last_at, 0);
+    DB_OK(oidp_store_client_get(&plain, p, &db, "app1", &err));
+    ck_assert_str_eq(c->client_id, plain->client_id);
+    ck_assert_str_eq(c->secret_hash, plain->secret_hash);
+    ck_assert_str_eq(c->dialect, plain->dialect);
+    ck_assert_int_eq(c->redirect_uris->nelts, 2); /* every URI row, one client */
+    ck_assert_int_eq(c->post_logout_uris->nelts, 1);
+    DB_OK(oidp_store_throttle_fail(&a, p, &db, "c:x", 1000, 0, &err));
+    DB_OK(oidp_store_throttle_fail(&a, p, &db, "c:x", 1001, 0, &err));
+    DB_OK(oidp_store_throttle_fail(&b, p, &db, "k:y", 1002, 0, &err));
+    DB_OK(oidp_store_client_get_counted(&c, &a, &b, p, &db, "app1", "c:x", "k:y", &err));
+    ck_assert_int_eq(a.failures, 2);
+    ck_assert_int_eq(a.last_at, 1001);
+    ck_assert_int_eq(b.failures, 1);
+    ck_assert_int_eq(b.last_at, 1002);
+    ck_assert_int_eq(oidp_store_client_get_counted(&c, &a, &b, p, &db, "nope", "c:x", "k:y", &err),
+                     APR_NOTFOUND);
+    ck_assert_ptr_null(c);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -722,6 +752,7 @@ static Suite *store_suite(void)
     tcase_add_test(t, code_once);
     tcase_add_test(t, session_and_consent);
     tcase_add_test(t, throttle_counters);
+    tcase_add_test(t, client_get_counted);
     tcase_add_test(t, transaction_rollback);
     tcase_add_test(t, unprepared_statement_is_an_error);
     suite_add_tcase(s, t);
