@@ -9,7 +9,7 @@ BUILD="apache2 apache2-dev libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 l
 libjansson-dev pkg-config gcc make openssl sqlite3 curl ca-certificates"
 DEB="$BUILD debhelper dpkg-dev lintian xsltproc"
 TEST="$DEB check libapache2-mod-perl2 libwww-perl libaprutil1-dbd-pgsql postgresql clang
-wrk jq procps libcrypt-openssl-rsa-perl libcrypt-openssl-bignum-perl
+wrk nghttp2-client jq procps libcrypt-openssl-rsa-perl libcrypt-openssl-bignum-perl
 libapache2-mod-auth-openidc python3-authlib python3-requests chromium libclang-rt-14-dev
 clang-format dovecot-core dovecot-imapd valgrind libasan8 libubsan1 slapd ldap-utils
 apache2-utils"

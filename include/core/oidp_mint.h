@@ -50,6 +50,17 @@ apr_status_t oidp_mint_access(const char **jws, oidp_token_t *row, apr_pool_t *p
                               const oidp_mint_t *m, const oidp_issue_t *is, apr_int64_t now,
                               const char **err);
 
+/* A client_credentials access token known from its claims alone (no row is
+ * written for it): the signature verifies against the key set, typ is
+ * at+jwt, and the claims are those oidp_mint_access gives a client acting
+ * for itself (sub is the client_id, no auth_time, no sid). *t is then the
+ * token as its row would have been (kind access, grant_id its jti,
+ * token_hash its SHA-256, t->rowless set), revocation and client state not
+ * yet looked up (oidp_store_token_state). Expiry and issuer are the
+ * caller's to check. APR_NOTFOUND for anything else. */
+apr_status_t oidp_mint_access_parse(oidp_token_t **t, apr_pool_t *p, const oidp_mint_t *m,
+                                    const char *jws);
+
 /* The time a refresh token of this grant, minted at now, expires: now plus
  * the sliding lifetime, never after the grant's auth_time plus the absolute
  * one. */

@@ -40,6 +40,8 @@ typedef enum {
     OIDP_STMT_THROTTLE_GET,
     OIDP_STMT_THROTTLE_FAIL,
     OIDP_STMT_THROTTLE_CLEAR,
+    OIDP_STMT_TOKEN_STATE,
+    OIDP_STMT_CLIENT_GET_COUNTED,
     /* statements below are used by the admin tool only and are not
      * prepared by httpd */
     OIDP_STMT__HTTPD_COUNT,
@@ -164,6 +166,9 @@ typedef struct oidp_token_t {
     apr_int64_t issued_at;
     apr_int64_t expires_at;
     int revoked; /* a count: > 1 after a rotated refresh token is replayed */
+    int rowless; /* a client_credentials access token known from its signed
+                  * claims alone (no row: oidp_mint_access_parse); its
+                  * grant_id is its jti, revoked through oidp_grant_revoked */
     /* filled by oidp_store_token_get */
     const oidp_user_t *user;    /* NULL if none or deleted */
     const char *client_dialect; /* the client's claim dialect */
@@ -245,6 +250,17 @@ apr_status_t oidp_store_token_revoke(apr_pool_t *p, oidp_db_t *db, const char *t
  * later (oidp_store_token_get counts them revoked, redemption refuses them). */
 apr_status_t oidp_store_token_revoke_grant(apr_pool_t *p, oidp_db_t *db, const char *grant_id,
                                            const char **err);
+/* The state of a token known from its verified claims (t->rowless), in one
+ * round trip: its client's dialect, and t->revoked when its grant (jti) is in
+ * oidp_grant_revoked or a row of the same hash (stored before rows were
+ * dropped for these tokens) is revoked. APR_NOTFOUND when its client no
+ * longer exists. */
+apr_status_t oidp_store_token_state(oidp_token_t *t, apr_pool_t *p, oidp_db_t *db,
+                                    const char **err);
+/* Records a grant (or a row-less token's jti) as revoked: every token of it
+ * is inactive at once. */
+apr_status_t oidp_store_grant_revoke(apr_pool_t *p, oidp_db_t *db, const char *grant_id,
+                                     const char **err);
 apr_status_t oidp_store_code_insert(apr_pool_t *p, oidp_db_t *db, const oidp_code_t *c,
                                     const char **err);
 /* Marks the code (of this client and issuer) used and returns it in one atomic statement:
@@ -281,6 +297,13 @@ typedef struct oidp_throttle_count_t {
     apr_int64_t last_at;
 } oidp_throttle_count_t;
 
+/* oidp_store_client_get and the two throttle counters of client
+ * authentication (oidp_store_throttle_get's) in one statement. APR_NOTFOUND
+ * (counters not read) when there is no such client. */
+apr_status_t oidp_store_client_get_counted(oidp_client_t **c, oidp_throttle_count_t *c1,
+                                           oidp_throttle_count_t *c2, apr_pool_t *p, oidp_db_t *db,
+                                           const char *client_id, const char *key1,
+                                           const char *key2, const char **err);
 /* The counters of two keys in one round trip (key2 may equal key1). */
 apr_status_t oidp_store_throttle_get(oidp_throttle_count_t *c1, oidp_throttle_count_t *c2,
                                      apr_pool_t *p, oidp_db_t *db, const char *key1,

@@ -35,6 +35,19 @@ typedef struct oidp_throttle_t oidp_throttle_t;
 oidp_err_t oidp_throttle_check(oidp_throttle_t **t, request_rec *r, oidp_db_t *db,
                                oidp_throttle_kind_e kind, const char *subject, apr_int64_t *wait);
 
+/* The two counters oidp_throttle_check reads for this attempt: 1 with their
+ * keys, 0 when nothing is counted (throttling off, an exempt address). */
+int oidp_throttle_keys(const char **subject_key, const char **address_key, request_rec *r,
+                       oidp_throttle_kind_e kind, const char *subject);
+
+/* oidp_throttle_check with the counters of those keys already read (by the
+ * statement that read the client: oidp_store_client_get_counted). */
+oidp_err_t oidp_throttle_check_counted(oidp_throttle_t **t, request_rec *r,
+                                       oidp_throttle_kind_e kind, const char *subject_key,
+                                       const char *address_key,
+                                       const oidp_throttle_count_t *subject,
+                                       const oidp_throttle_count_t *address, apr_int64_t *wait);
+
 /* After the check, with its outcome: OIDP_OK (the credential was right)
  * clears the subject's counter; any other outcome but
  * TEMPORARILY_UNAVAILABLE counts a failure of the subject and the address.

@@ -123,6 +123,19 @@ static const oidp_stmt_def_t stmts[OIDP_STMT__COUNT] = {
          "RETURNING failures, last_at"},
     [OIDP_STMT_THROTTLE_CLEAR] = {OIDP_STMT_THROTTLE_CLEAR, "oidp_throttle_clear",
                                   "DELETE FROM oidp_throttle WHERE tkey = %s"},
+    [OIDP_STMT_CLIENT_GET_COUNTED] =
+        {OIDP_STMT_CLIENT_GET_COUNTED, "oidp_client_get_counted",
+         "SELECT " CLIENT_COLS ", "
+         "(SELECT failures FROM oidp_throttle WHERE tkey = %s), "
+         "(SELECT last_at FROM oidp_throttle WHERE tkey = %s), "
+         "(SELECT failures FROM oidp_throttle WHERE tkey = %s), "
+         "(SELECT last_at FROM oidp_throttle WHERE tkey = %s)" CLIENT_FROM
+         " WHERE c.client_id = %s ORDER BY u.kind, u.uri"},
+    [OIDP_STMT_TOKEN_STATE] =
+        {OIDP_STMT_TOKEN_STATE, "oidp_token_state",
+         "SELECT c.claim_dialect, g.grant_id, t.revoked FROM oidp_client c "
+         "LEFT JOIN oidp_grant_revoked g ON g.grant_id = %s "
+         "LEFT JOIN oidp_token t ON t.token_hash = %s WHERE c.client_id = %s"},
 
     [OIDP_STMT_CLIENT_LIST] = {OIDP_STMT_CLIENT_LIST, "oidp_client_list",
                                "SELECT " CLIENT_COLS CLIENT_FROM
@@ -435,8 +448,11 @@ static apr_status_t select_one(void **out, apr_pool_t *p, oidp_db_t *db, oidp_st
 
 /* Reads every row of a CLIENT_COLS result into clients, one element per
  * client (rows of one client are adjacent thanks to ORDER BY). */
+#define CLIENT_NCOLS 14
+
 static void clients_from_rows(apr_array_header_t *clients, apr_pool_t *p, oidp_db_t *db,
-                              apr_dbd_results_t *res)
+                              apr_dbd_results_t *res, oidp_throttle_count_t *c1,
+                              oidp_throttle_count_t *c2)
 {
     apr_dbd_row_t *row = NULL;
     oidp_client_t *c = NULL;
@@ -445,6 +461,13 @@ static void clients_from_rows(apr_array_header_t *clients, apr_pool_t *p, oidp_d
         const char *id = raw(db, row, 0);
         const char *kind, *uri;
 
+        if (c1 && !c) {
+            /* the throttle counters of oidp_client_get_counted, on every row */
+            c1->failures = col_int(db, row, CLIENT_NCOLS);
+            c1->last_at = col_int(db, row, CLIENT_NCOLS + 1);
+            c2->failures = col_int(db, row, CLIENT_NCOLS + 2);
+            c2->last_at = col_int(db, row, CLIENT_NCOLS + 3);
+        }
         if (!c || strcmp(c->client_id, id) != 0) {
             c = apr_pcalloc(p, sizeof(*c));
             c->client_id = col(p, db, row, 0);
@@ -488,7 +511,31 @@ apr_status_t oidp_store_client_get(oidp_client_t **c, apr_pool_t *p, oidp_db_t *
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    clients_from_rows(all, p, db, res);
+    clients_from_rows(all, p, db, res, NULL, NULL);
+    if (all->nelts == 0) {
+        return APR_NOTFOUND;
+    }
+    *c = APR_ARRAY_IDX(all, 0, oidp_client_t *);
+    return APR_SUCCESS;
+}
+
+apr_status_t oidp_store_client_get_counted(oidp_client_t **c, oidp_throttle_count_t *c1,
+                                           oidp_throttle_count_t *c2, apr_pool_t *p, oidp_db_t *db,
+                                           const char *client_id, const char *key1,
+                                           const char *key2, const char **err)
+{
+    apr_dbd_results_t *res;
+    apr_array_header_t *all = apr_array_make(p, 1, sizeof(oidp_client_t *));
+    const char *args[5] = {key1, key1, key2, key2, client_id};
+    apr_status_t rv = run_select(&res, p, db, OIDP_STMT_CLIENT_GET_COUNTED, 5, args, err);
+
+    *c = NULL;
+    memset(c1, 0, sizeof(*c1));
+    memset(c2, 0, sizeof(*c2));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    clients_from_rows(all, p, db, res, c1, c2);
     if (all->nelts == 0) {
         return APR_NOTFOUND;
     }
@@ -504,7 +551,7 @@ apr_status_t oidp_store_client_list(apr_array_header_t **clients, apr_pool_t *p,
 
     *clients = apr_array_make(p, 8, sizeof(oidp_client_t *));
     if (rv == APR_SUCCESS) {
-        clients_from_rows(*clients, p, db, res);
+        clients_from_rows(*clients, p, db, res, NULL, NULL);
     }
     return rv;
 }
@@ -832,6 +879,42 @@ apr_status_t oidp_store_token_revoke_grant(apr_pool_t *p, oidp_db_t *db, const c
 
     return rv == APR_SUCCESS ? run_query(NULL, p, db, OIDP_STMT_TOKEN_REVOKE_GRANT, 1, args, err)
                              : rv;
+}
+
+typedef struct token_state_t {
+    const char *dialect;
+    int revoked;
+} token_state_t;
+
+static void *token_state_row(apr_pool_t *p, oidp_db_t *db, apr_dbd_row_t *row)
+{
+    token_state_t *s = apr_pcalloc(p, sizeof(*s));
+
+    s->dialect = col(p, db, row, 0);
+    s->revoked = (raw(db, row, 1) ? 1 : 0) + (int)col_int(db, row, 2);
+    return s;
+}
+
+apr_status_t oidp_store_token_state(oidp_token_t *t, apr_pool_t *p, oidp_db_t *db, const char **err)
+{
+    const char *args[3] = {t->grant.grant_id, t->token_hash, t->grant.client_id};
+    token_state_t *s = NULL;
+    apr_status_t rv = select_one((void **)&s, p, db, OIDP_STMT_TOKEN_STATE, 3, args,
+                                 token_state_row, err);
+
+    if (rv == APR_SUCCESS) {
+        t->client_dialect = s->dialect;
+        t->revoked += s->revoked;
+    }
+    return rv;
+}
+
+apr_status_t oidp_store_grant_revoke(apr_pool_t *p, oidp_db_t *db, const char *grant_id,
+                                     const char **err)
+{
+    const char *args[2] = {grant_id, i64s(p, (apr_int64_t)apr_time_sec(apr_time_now()))};
+
+    return run_query(NULL, p, db, OIDP_STMT_GRANT_REVOKE, 2, args, err);
 }
 
 apr_status_t oidp_store_purge(int *n, apr_pool_t *p, oidp_db_t *db, apr_int64_t before,

@@ -32,7 +32,8 @@ int oidp_revoke_handle(request_rec *r, const oidp_cfg_t *c)
                                "the token was not issued to this client");
     }
     if (t && !t->revoked) {
-        rv = strcmp(t->kind, OIDP_TOKEN_REFRESH) == 0 && t->grant.grant_id
+        rv = t->rowless ? oidp_store_grant_revoke(r->pool, db, t->grant.grant_id, &err)
+             : strcmp(t->kind, OIDP_TOKEN_REFRESH) == 0 && t->grant.grant_id
                  ? oidp_store_token_revoke_grant(r->pool, db, t->grant.grant_id, &err)
                  : oidp_store_token_revoke(r->pool, db, t->token_hash, &err);
     }

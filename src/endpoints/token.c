@@ -81,8 +81,14 @@ static oidp_err_t issue(oidp_token_req_t *t, const oidp_issue_t *is, issued_t *o
         t->desc = "the token could not be signed";
         return OIDP_ERR_SERVER_ERROR;
     }
+    if (!is->user) {
+        /* client_credentials: no row. The token is known from its signed
+         * claims (oidp_mint_access_parse); its revocation is a row of
+         * oidp_grant_revoked by its jti (README, Storage) */
+        return OIDP_OK;
+    }
     e = record(t, &row, OIDP_LOGNO(00023), "recording an access token");
-    if (e != OIDP_OK || !is->user) {
+    if (e != OIDP_OK) {
         return e;
     }
     if (oidp_util_word_in(is->client->grant_types, "refresh_token")

@@ -14,6 +14,7 @@
 #include "oidp_config.h"
 #include "oidp_form.h"
 #include "oidp_http.h"
+#include "oidp_mint.h"
 #include "oidp_dbd.h"
 #include "oidp_throttling.h"
 #include "oidp_util.h"
@@ -51,7 +52,11 @@ oidp_err_t oidp_client_auth(const oidp_client_t **client, request_rec *r, oidp_d
     const char *id, *secret, *method, *err = NULL;
     oidp_client_t *c = NULL;
     oidp_throttle_t *th = NULL;
+    oidp_throttle_count_t count_id, count_addr;
+    const char *key_id = NULL, *key_addr = NULL;
     apr_int64_t wait = 0;
+    oidp_err_t e;
+    int counted;
     apr_status_t rv = oidp_http_basic(&bid, &bsecret, r);
 
     *client = NULL;
@@ -82,7 +87,12 @@ oidp_err_t oidp_client_auth(const oidp_client_t **client, request_rec *r, oidp_d
         return OIDP_ERR_INVALID_CLIENT;
     }
 
-    rv = oidp_store_client_get(&c, r->pool, db, id, &err);
+    /* the client and its throttle counters in one round trip (an unknown
+     * client's counters are read on their own below: a failure anyway) */
+    counted = oidp_throttle_keys(&key_id, &key_addr, r, OIDP_THROTTLE_CLIENT, id);
+    rv = counted ? oidp_store_client_get_counted(&c, &count_id, &count_addr, r->pool, db, id,
+                                                 key_id, key_addr, &err)
+                 : oidp_store_client_get(&c, r->pool, db, id, &err);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
         OIDP_STORE_ERROR(r, OIDP_LOGNO(00032), "client lookup", err);
         *desc = "the client store is unavailable";
@@ -96,7 +106,10 @@ oidp_err_t oidp_client_auth(const oidp_client_t **client, request_rec *r, oidp_d
     /* a public client that sends a secret, or where public clients are not
      * taken, gets the answer of an unknown client or a wrong secret: nothing
      * tells which client ids exist (the secret is hashed in every case) */
-    if (oidp_throttle_check(&th, r, db, OIDP_THROTTLE_CLIENT, id, &wait) != OIDP_OK) {
+    e = counted && c ? oidp_throttle_check_counted(&th, r, OIDP_THROTTLE_CLIENT, key_id, key_addr,
+                                                   &count_id, &count_addr, &wait)
+                     : oidp_throttle_check(&th, r, db, OIDP_THROTTLE_CLIENT, id, &wait);
+    if (e != OIDP_OK) {
         *desc = wait ? "too many failed attempts: try again later" : "the store is unavailable";
         return wait ? OIDP_ERR_TOO_MANY_ATTEMPTS : OIDP_ERR_TEMPORARILY_UNAVAILABLE;
     }
@@ -158,8 +171,18 @@ oidp_err_t oidp_client_auth_token_request(oidp_token_t **t, const oidp_client_t 
         *desc = "token is missing";
         return OIDP_ERR_INVALID_REQUEST;
     }
-    rv = oidp_store_token_get(t, r->pool, *db, oidp_util_sha256_hex(r->pool, token, strlen(token)),
-                              &err);
+    /* a client_credentials access token has no row: its claims, verified,
+     * and one statement for its client and revocation */
+    if (oidp_mint_access_parse(t, r->pool, &c->rt->mint, token) == APR_SUCCESS) {
+        rv = oidp_store_token_state(*t, r->pool, *db, &err);
+        if (rv == APR_NOTFOUND) {
+            *t = NULL; /* its client is gone */
+        }
+    }
+    else {
+        rv = oidp_store_token_get(t, r->pool, *db,
+                                  oidp_util_sha256_hex(r->pool, token, strlen(token)), &err);
+    }
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
         OIDP_STORE_ERROR(r, OIDP_LOGNO(00033), "token lookup", err);
         *desc = "the store is unavailable";

@@ -66,30 +66,66 @@ static const char *key(apr_pool_t *p, char kind, const char *value)
                        oidp_util_sha256_hex(p, value, strlen(value)), NULL);
 }
 
+int oidp_throttle_keys(const char **subject_key, const char **address_key, request_rec *r,
+                       oidp_throttle_kind_e kind, const char *subject)
+{
+    const oidp_cfg_t *c = ap_get_module_config(r->server->module_config, &oidc_idp_module);
+
+    *subject_key = *address_key = NULL;
+    if (!c || !oidp_cfg_throttle(c) || exempt(c, r)) {
+        return 0;
+    }
+    *subject_key = key(r->pool, kind == OIDP_THROTTLE_LOGIN ? 'u' : 'c', subject ? subject : "");
+    *address_key = key(r->pool, kind == OIDP_THROTTLE_LOGIN ? 'a' : 'k', address_of(r));
+    return 1;
+}
+
+static oidp_err_t check(oidp_throttle_t **out, request_rec *r, oidp_throttle_t *t,
+                        apr_int64_t *wait);
+
 oidp_err_t oidp_throttle_check(oidp_throttle_t **out, request_rec *r, oidp_db_t *db,
                                oidp_throttle_kind_e kind, const char *subject, apr_int64_t *wait)
 {
-    const oidp_cfg_t *c = ap_get_module_config(r->server->module_config, &oidc_idp_module);
-    const char *err = NULL;
-    oidp_throttle_t *t;
+    oidp_throttle_count_t s, a;
+    const char *sk, *ak, *err = NULL;
 
     *out = NULL;
     *wait = 0;
-    if (!c || !oidp_cfg_throttle(c) || exempt(c, r)) {
+    if (!oidp_throttle_keys(&sk, &ak, r, kind, subject)) {
         return OIDP_OK;
     }
-    t = apr_pcalloc(r->pool, sizeof(*t));
-    t->kind = kind;
-    t->policy = oidp_cfg_throttle_policy(c);
-    t->subject_key = key(r->pool, kind == OIDP_THROTTLE_LOGIN ? 'u' : 'c', subject ? subject : "");
-    t->address_key = key(r->pool, kind == OIDP_THROTTLE_LOGIN ? 'a' : 'k', address_of(r));
-    t->now = oidp_util_now();
-    if (oidp_store_throttle_get(&t->subject, &t->address, r->pool, db, t->subject_key,
-                                t->address_key, &err)
-        != APR_SUCCESS) {
+    if (oidp_store_throttle_get(&s, &a, r->pool, db, sk, ak, &err) != APR_SUCCESS) {
         OIDP_STORE_ERROR(r, OIDP_LOGNO(00253), "throttle lookup", err);
         return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
     }
+    return oidp_throttle_check_counted(out, r, kind, sk, ak, &s, &a, wait);
+}
+
+oidp_err_t oidp_throttle_check_counted(oidp_throttle_t **out, request_rec *r,
+                                       oidp_throttle_kind_e kind, const char *subject_key,
+                                       const char *address_key,
+                                       const oidp_throttle_count_t *subject,
+                                       const oidp_throttle_count_t *address, apr_int64_t *wait)
+{
+    const oidp_cfg_t *c = ap_get_module_config(r->server->module_config, &oidc_idp_module);
+    oidp_throttle_t *t = apr_pcalloc(r->pool, sizeof(*t));
+
+    t->kind = kind;
+    t->policy = oidp_cfg_throttle_policy(c);
+    t->subject_key = subject_key;
+    t->address_key = address_key;
+    t->subject = *subject;
+    t->address = *address;
+    t->now = oidp_util_now();
+    return check(out, r, t, wait);
+}
+
+static oidp_err_t check(oidp_throttle_t **out, request_rec *r, oidp_throttle_t *t,
+                        apr_int64_t *wait)
+{
+    oidp_throttle_kind_e kind = t->kind;
+
+    *out = NULL;
     *wait = oidp_throttle_attempt_wait(&t->policy, &t->subject, &t->address, t->now);
     if (*wait > 0) {
         apr_table_setn(r->notes, OIDP_NOTE_RETRY_AFTER,

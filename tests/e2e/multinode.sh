@@ -76,7 +76,7 @@ REDIRECT=http://127.0.0.1:9/callback        # never contacted: the checks stop a
 POST_LOGOUT=http://127.0.0.1:9/signed-out
 SECRET=$("$ADMIN" --db "$DB" client add app --first-party --name "App" \
     --redirect-uri "$REDIRECT" --post-logout-uri "$POST_LOGOUT" \
-    --grant-types "authorization_code refresh_token" 2>/dev/null | sed -n 's/^client_secret: //p')
+    --grant-types "authorization_code refresh_token client_credentials" 2>/dev/null | sed -n 's/^client_secret: //p')
 if [ -n "$SECRET" ]; then ok "client and user registered in PostgreSQL"; else not_ok "client registered"; fi
 
 # ---------------------------------------------------------------- checks

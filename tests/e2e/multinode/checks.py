@@ -333,6 +333,17 @@ def main():
     check(r.status_code == 400 and r.json().get("error") == "invalid_grant",
           "node A: the revoked refresh token gives invalid_grant", "HTTP %d %s" % (r.status_code, r.text[:200]))
 
+    # -- a client_credentials token has no row: revoked on one node (a row of
+    #    its jti), inactive at once on the other --------------------------
+    r = d.token("A", grant_type="client_credentials")
+    cc = r.json().get("access_token") if r.status_code == 200 else None
+    if check(bool(cc), "node A issues a client_credentials token", r.text[:200]):
+        check(d.introspect("B", cc) is True, "node B: node A's client_credentials token is active")
+        r = requests.post(d.ep("B", "revocation_endpoint"), data={"token": cc}, auth=d.client, timeout=30)
+        check(r.status_code == 200, "node B revokes the client_credentials token", "HTTP %d" % r.status_code)
+        check(d.introspect("A", cc) is False,
+              "node A: the client_credentials token revoked on B is inactive at once", d.introspect("A", cc))
+
     # -- a login session ended on one node is ended on the other ------------
     for first, other in (("A", "B"), ("B", "A")):
         b, code = d.login(first)

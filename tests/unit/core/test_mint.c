@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include <apr_strings.h>
 #include <jansson.h>
 
 #include "oidp_jose.h"
@@ -162,6 +163,72 @@ START_TEST(access_token_for_a_client)
 }
 END_TEST
 
+/* A client's access token is known from its claims alone (no row): what the
+ * row would have said; never a user's token, an ID token, a tampered one or
+ * another key's. */
+START_TEST(access_token_parsed_without_a_row)
+{
+    oidp_issue_t is = user_issue(), cc;
+    const char *jws = NULL, *user_jws = NULL, *id_jws = NULL, *err = NULL;
+    oidp_token_t row, *t = NULL;
+    oidp_keyset_t *other;
+    oidp_mint_t m2;
+    char *bad;
+
+    memset(&cc, 0, sizeof(cc));
+    cc.client = &client;
+    cc.grant.scope = "api read";
+    ck_assert_int_eq(oidp_mint_access(&jws, &row, p, &m, &cc, NOW, &err), APR_SUCCESS);
+    ck_assert_int_eq(oidp_mint_access_parse(&t, p, &m, jws), APR_SUCCESS);
+    ck_assert_int_eq(t->rowless, 1);
+    ck_assert_str_eq(t->kind, OIDP_TOKEN_ACCESS);
+    ck_assert_str_eq(t->token_hash, row.token_hash);
+    ck_assert_str_eq(t->issuer, ISS);
+    ck_assert_str_eq(t->audience, row.audience);
+    ck_assert_str_eq(t->grant.client_id, "app");
+    ck_assert_ptr_null(t->grant.user_id);
+    ck_assert_str_eq(t->grant.scope, "api read");
+    ck_assert_str_eq(t->jti, row.jti);
+    ck_assert_str_eq(t->grant.grant_id, row.jti);
+    ck_assert_int_eq(t->issued_at, NOW);
+    ck_assert_int_eq(t->expires_at, NOW + 600);
+    ck_assert_int_eq(t->revoked, 0);
+
+    /* no scope: "" as in the row */
+    cc.grant.scope = NULL;
+    ck_assert_int_eq(oidp_mint_access(&jws, &row, p, &m, &cc, NOW, &err), APR_SUCCESS);
+    ck_assert_int_eq(oidp_mint_access_parse(&t, p, &m, jws), APR_SUCCESS);
+    ck_assert_str_eq(t->grant.scope, "");
+
+    /* a user's token has a row: never taken from its claims, even when the
+     * user's id is the client's */
+    ck_assert_int_eq(oidp_mint_access(&user_jws, &row, p, &m, &is, NOW, &err), APR_SUCCESS);
+    ck_assert_int_eq(oidp_mint_access_parse(&t, p, &m, user_jws), APR_NOTFOUND);
+    ck_assert_ptr_null(t);
+    is.grant.user_id = "app";
+    ck_assert_int_eq(oidp_mint_access(&user_jws, &row, p, &m, &is, NOW, &err), APR_SUCCESS);
+    ck_assert_int_eq(oidp_mint_access_parse(&t, p, &m, user_jws), APR_NOTFOUND);
+    /* an ID token (typ JWT) */
+    ck_assert_int_eq(oidp_mint_id_token(&id_jws, p, &m, &is, user_jws, NOW, &err), APR_SUCCESS);
+    ck_assert_int_eq(oidp_mint_access_parse(&t, p, &m, id_jws), APR_NOTFOUND);
+    /* tampered: the last character of the signature changed */
+    bad = apr_pstrdup(p, jws);
+    bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == 'A' ? 'B' : 'A';
+    ck_assert_int_eq(oidp_mint_access_parse(&t, p, &m, bad), APR_NOTFOUND);
+    /* garbage */
+    ck_assert_int_eq(oidp_mint_access_parse(&t, p, &m, "garbage"), APR_NOTFOUND);
+    ck_assert_int_eq(oidp_mint_access_parse(&t, p, &m, "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."),
+                     APR_NOTFOUND);
+    /* signed by a key that is not ours */
+    other = apr_pcalloc(p, sizeof(*other));
+    other->keys = apr_array_make(p, 1, sizeof(oidp_key_t *));
+    APR_ARRAY_PUSH(other->keys, oidp_key_t *) = load(ut_keygen("RSA", NULL, 2048));
+    m2 = m;
+    m2.keys = other;
+    ck_assert_int_eq(oidp_mint_access_parse(&t, p, &m2, jws), APR_NOTFOUND);
+}
+END_TEST
+
 START_TEST(refresh_token)
 {
     oidp_issue_t is = user_issue();
@@ -241,6 +308,7 @@ static Suite *mint_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, access_token_for_a_user);
     tcase_add_test(tc, access_token_for_a_client);
+    tcase_add_test(tc, access_token_parsed_without_a_row);
     tcase_add_test(tc, refresh_token);
     tcase_add_test(tc, refresh_token_scope_and_cap);
     tcase_add_test(tc, id_token_key_and_claims);

@@ -512,6 +512,39 @@ START_TEST(token_revoke_purge)
 }
 END_TEST
 
+/* A row-less client_credentials token: its client and its revocation (by
+ * jti, or a row of the same hash from before) in one statement. */
+START_TEST(token_state_without_a_row)
+{
+    oidp_token_t *t = token("h-cc", "app1", NULL, "jti-cc", 1700003600), *old;
+
+    t->rowless = 1;
+    DB_OK(oidp_store_client_put(p, &db, client("app1"), 1, &err));
+    DB_OK(oidp_store_token_state(t, p, &db, &err));
+    ck_assert_int_eq(t->revoked, 0);
+    ck_assert_str_eq(t->client_dialect, "casdoor");
+    DB_OK(oidp_store_grant_revoke(p, &db, "jti-cc", &err));
+    DB_OK(oidp_store_grant_revoke(p, &db, "jti-cc", &err)); /* again: fine */
+    DB_OK(oidp_store_token_state(t, p, &db, &err));
+    ck_assert_int_ne(t->revoked, 0);
+
+    /* a token stored with a row before, revoked through its row */
+    old = token("h-old", "app1", NULL, "jti-old", 1700003600);
+    DB_OK(oidp_store_token_insert(p, &db, old, &err));
+    old->rowless = 1;
+    DB_OK(oidp_store_token_state(old, p, &db, &err));
+    ck_assert_int_eq(old->revoked, 0);
+    DB_OK(oidp_store_token_revoke(p, &db, "h-old", &err));
+    DB_OK(oidp_store_token_state(old, p, &db, &err));
+    ck_assert_int_ne(old->revoked, 0);
+
+    /* its client removed: not found */
+    t = token("h-cc2", "app1", NULL, "jti-cc2", 1700003600);
+    DB_OK(oidp_store_client_delete(p, &db, "app1", &err));
+    ck_assert_int_eq(oidp_store_token_state(t, p, &db, &err), APR_NOTFOUND);
+}
+END_TEST
+
 START_TEST(code_once)
 {
     oidp_code_t c = {0}, *got = NULL;
@@ -689,6 +722,36 @@ START_TEST(throttle_counters)
 }
 END_TEST
 
+/* The client and its two throttle counters in one statement: the same as
+ * oidp_store_client_get and oidp_store_throttle_get. */
+START_TEST(client_get_counted)
+{
+    oidp_throttle_count_t a, b;
+    oidp_client_t *c = NULL, *plain = NULL;
+
+    DB_OK(oidp_store_client_put(p, &db, client("app1"), 1, &err));
+    DB_OK(oidp_store_client_get_counted(&c, &a, &b, p, &db, "app1", "c:x", "k:y", &err));
+    ck_assert_int_eq(a.failures + a.last_at + b.failures + b.last_at, 0);
+    DB_OK(oidp_store_client_get(&plain, p, &db, "app1", &err));
+    ck_assert_str_eq(c->client_id, plain->client_id);
+    ck_assert_str_eq(c->secret_hash, plain->secret_hash);
+    ck_assert_str_eq(c->dialect, plain->dialect);
+    ck_assert_int_eq(c->redirect_uris->nelts, 2); /* every URI row, one client */
+    ck_assert_int_eq(c->post_logout_uris->nelts, 1);
+    DB_OK(oidp_store_throttle_fail(&a, p, &db, "c:x", 1000, 0, &err));
+    DB_OK(oidp_store_throttle_fail(&a, p, &db, "c:x", 1001, 0, &err));
+    DB_OK(oidp_store_throttle_fail(&b, p, &db, "k:y", 1002, 0, &err));
+    DB_OK(oidp_store_client_get_counted(&c, &a, &b, p, &db, "app1", "c:x", "k:y", &err));
+    ck_assert_int_eq(a.failures, 2);
+    ck_assert_int_eq(a.last_at, 1001);
+    ck_assert_int_eq(b.failures, 1);
+    ck_assert_int_eq(b.last_at, 1002);
+    ck_assert_int_eq(oidp_store_client_get_counted(&c, &a, &b, p, &db, "nope", "c:x", "k:y", &err),
+                     APR_NOTFOUND);
+    ck_assert_ptr_null(c);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -704,9 +767,11 @@ static Suite *store_suite(void)
     tcase_add_test(t, token_insert_get);
     tcase_add_test(t, token_hidden_with_client_or_user_gone);
     tcase_add_test(t, token_revoke_purge);
+    tcase_add_test(t, token_state_without_a_row);
     tcase_add_test(t, code_once);
     tcase_add_test(t, session_and_consent);
     tcase_add_test(t, throttle_counters);
+    tcase_add_test(t, client_get_counted);
     tcase_add_test(t, transaction_rollback);
     tcase_add_test(t, unprepared_statement_is_an_error);
     suite_add_tcase(s, t);
