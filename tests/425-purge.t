@@ -13,14 +13,24 @@ use OIDP::Test;
 use Time::HiRes ();
 
 my $V = 'oidp_short';
+# its own database (one database serves one issuer)
+mirror($V);
+my $RP = 'https://rp.example.test/cb';
+my $uname = unique_id('purge-u');
+user_add($uname, password => 'purge-pw');
 my $id = unique_id('purge-client');
-my $secret = client_add($id);
+my $secret = client_add($id, grant_types => 'authorization_code refresh_token', redirect_uris => [$RP],
+                        first_party => 1);
+# client_credentials access tokens leave no row; a code flow's access and
+# refresh tokens and its session do (each 3 seconds here)
 my @tokens;
-for (1 .. 3) {
-    my $res = token_request(client => [$id, $secret, 'basic'], vhost => $V);
-    is($res->code, 200, "a 3-second token issued on $V") or diag($res->as_string);
-    push @tokens, json_of($res)->{access_token};
+for (1 .. 2) {
+    my $f = code_flow(client => [$id, $secret, 'basic'], redirect_uri => $RP, user => [$uname, 'purge-pw'],
+                      scope => 'openid offline_access', vhost => $V, path => '/authorize');
+    is($f->{res}->code, 200, "a code flow with 3-second tokens on $V") or diag($f->{res}->as_string);
+    push @tokens, grep { defined } @{ $f->{tokens} }{qw(access_token refresh_token)};
 }
+is(scalar @tokens, 4, 'two access and two refresh tokens');
 # every token has expired once its 3 seconds are over; the next purge after
 # that deletes them (at most 2 s later, more on a loaded machine)
 Time::HiRes::sleep(3.5);
@@ -32,7 +42,7 @@ until ($log =~ /OIDP00623: purged [1-9]\d* expired rows/ || time > $deadline) {
 }
 like($log, qr/\[oidc_idp:info\] \[pid \d+[^\]]*\] OIDP00623: purged [1-9]\d* expired rows/,
     'httpd purged the expired tokens by itself (OIDP00623 at info)');
-my ($rc, $out, $err) = admin('purge');
+my ($rc, $out, $err) = admin_on($V, 'purge');
 is($rc, 0, 'oidc-idp-admin purge runs') or diag($err);
 like($out, qr/^purged 0 /, 'and finds nothing expired left: the server had deleted it') or diag($out);
 for my $t (@tokens) {

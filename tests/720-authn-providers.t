@@ -17,6 +17,8 @@ use Apache::Test qw(-withtestmore);
 use OIDP::Test;
 
 my $V = 'oidp_authn';
+# its own database (one database serves one issuer): clients and users go there too
+mirror($V);
 my $RP = 'https://rp.example.test/cb';
 my $m = marker();
 my $dir = OIDP::Test::env_of('OIDP_TEST_STATE') . '/authn';
@@ -96,17 +98,17 @@ is($r->[1], 'login', 'the own table (the default) does not take the htpasswd fil
     my $bname = "file:$bob";
     my $fb = eval { flow('/authn/file', $bob, $PWB) };
     my ($cb) = $fb ? claims_of($fb) : ({});
-    my ($rc, $out) = admin('--json', 'user', 'show', $bname);
+    my ($rc, $out) = admin_on($V, '--json', 'user', 'show', $bname);
     my $j = eval { JSON::PP->new->decode($out) } || {};
     is($rc, 0, 'admin: user show file:NAME finds the provider\'s user');
     is($j->{id}, $cb->{sub}, 'admin: ... its id is the sub');
     is($j->{source}, 'file', 'admin: ... its source is the provider');
     ok(!$j->{has_password}, 'admin: ... no password stored');
-    ($rc) = admin('user', 'update', $bname, '--disable');
+    ($rc) = admin_on($V, 'user', 'update', $bname, '--disable');
     is($rc, 0, 'admin: user update file:NAME --disable');
     my $d = attempt('/authn/file', $bob, $PWB);
     is($d->[2], 'Incorrect username or password.', 'a disabled provider user: the wrong-password page');
-    ($rc) = admin('user', 'update', $bname, '--enable');
+    ($rc) = admin_on($V, 'user', 'update', $bname, '--enable');
     is($rc, 0, 'admin: ... --enable again');
 }
 

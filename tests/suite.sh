@@ -112,23 +112,13 @@ EOF
     ;;
 esac
 
-# another application's users table for mod_authn_dbd (tests/720-authn-providers.t):
-# there before httpd starts, since mod_dbd prepares its query on each connection
-case $backend in
-sqlite3) sqlite3 -batch -bail "$STATE/db/idp.db" <"$TOP/tests/conf/authn-users.sql" >/dev/null ;;
-pgsql)
-    /usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 \
-        -p "$OIDP_PG_PORT" -U postgres -d oidp -f "$TOP/tests/conf/authn-users.sql" >/dev/null
-    ;;
-esac || { echo "suite: tests/conf/authn-users.sql did not load" >&2; exit 1; }
-
 # One database serves one issuer (the module refuses to start otherwise):
 # each virtual host of tests/conf/vhosts.conf.in with an issuer of its own
 # has its own database, included there from dbd-NAME.conf (oidp_inherit
 # keeps the main server's issuer and database). They are left unbound: the
 # first start binds each to its server's issuer. OIDP_TEST_DBS lists them
 # ("NAME=DRIVER:PARAMS" lines) for the admin tool (OIDP::Test's mirror).
-VHOST_DBS="oidp_override oidp_partial oidp_short oidp_https oidp_trust"
+VHOST_DBS="oidp_override oidp_partial oidp_short oidp_https oidp_trust oidp_authn"
 DBS=
 for v in $VHOST_DBS; do
     case $backend in
@@ -152,6 +142,18 @@ DBDInitSQL "PRAGMA busy_timeout = 5000"'
     DBS="$DBS$v=$spec
 "
 done
+
+# another application's users table for mod_authn_dbd (tests/720-authn-providers.t),
+# in the database of the virtual host oidp_authn (mod_authn_dbd queries the
+# server's own connections): there before httpd starts, since mod_dbd
+# prepares its query on each connection
+case $backend in
+sqlite3) sqlite3 -batch -bail "$STATE/db/oidp_authn.db" <"$TOP/tests/conf/authn-users.sql" >/dev/null ;;
+pgsql)
+    /usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 \
+        -p "$OIDP_PG_PORT" -U postgres -d oidp_authn -f "$TOP/tests/conf/authn-users.sql" >/dev/null
+    ;;
+esac || { echo "suite: tests/conf/authn-users.sql did not load" >&2; exit 1; }
 
 # the workers own the database folder (SQLite adds -wal and -shm files)
 if [ "$(id -u)" = 0 ]; then

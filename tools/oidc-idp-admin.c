@@ -188,8 +188,10 @@ static int meta_args(int argc, const char *const *argv, int cmd, const char **is
     int i, takes = strcmp(argv[cmd], "init") == 0 || strcmp(argv[cmd], "migrate") == 0
                    || strcmp(argv[cmd], "rebind") == 0;
 
-    if (strcmp(argv[cmd], "client") == 0 || strcmp(argv[cmd], "user") == 0) {
-        return EX_OK;
+    if (strcmp(argv[cmd], "client") == 0 || strcmp(argv[cmd], "user") == 0
+        || strcmp(argv[cmd], "backup") == 0 || strcmp(argv[cmd], "restore") == 0
+        || strcmp(argv[cmd], "check") == 0) {
+        return EX_OK; /* their own arguments, read by their own functions */
     }
     for (i = cmd + 1; i < argc; i++) {
         if (takes && strcmp(argv[i], "--issuer") == 0) {

@@ -13,10 +13,10 @@
 #     replay, revocations, introspections and discovery requests, sent by 8
 #     threads, then /server-status?auto: every OIDCIdP counter moved by what
 #     was sent; the access log shows more than one child served them.
-#  2. purge: tokens of the 2-second vhost (and an expired code, session and
-#     throttle counter written into the database) are gone within a few
+#  2. purge: expired tokens written into both databases (the main one and
+#     the 2-second vhost's own) and an old throttle counter are gone within a few
 #     intervals without any request or admin command; the main server's
-#     tokens are still there.
+#     live token is still there.
 #  3. backup under load (a client issuing tokens meanwhile), restore into a
 #     new database, a second httpd on it: the tokens issued before the backup
 #     introspect active there; restore into a live database (httpd running).
@@ -69,6 +69,10 @@ chmod 0644 "$WORK/keys/"*
 # server restored from a backup keeps the issuer of the one backed up)
 start_idp() {
     n=$1 p1=$2 p2=$3 dbf=$4 i1=${5:-$2} i2=${6:-$3}
+    # the virtual host has an issuer of its own, so a database of its own
+    # (one database serves one issuer)
+    dbs=${dbf%.db}-short.db
+    [ -f "$dbs" ] || "$ADMIN" --db "sqlite3:$dbs" init >/dev/null || return 1
     mkdir -p "$WORK/$n/htdocs"
     chmod 0755 "$WORK/$n" "$WORK/$n/htdocs"
     user=""
@@ -120,6 +124,10 @@ Include "$TOP/conf/oidc_idp-endpoints.conf"
     ServerName localhost
     OIDCIdPIssuer http://localhost:$i2
     OIDCIdPAccessTokenLifetime 2
+    DBDriver sqlite3
+    DBDParams "$dbs"
+    DBDInitSQL "PRAGMA synchronous = NORMAL"
+    DBDInitSQL "PRAGMA busy_timeout = 5000"
 </VirtualHost>
 CONF
     rm -f "$WORK/$n/httpd.pid"
@@ -163,34 +171,50 @@ pids=$(awk '$3 ~ /"POST/ {print $1}' "$WORK/a/access.log" | sort -u | wc -l)
 if [ "$pids" -ge 2 ]; then ok "the counted requests were served by $pids children"; else not_ok "several children served the requests (saw $pids)"; fi
 
 # ---------------------------------------------------------------- 2. purge
-short=""
-for _ in 1 2 3 4 5; do
-    t=$(curl -s -u "app:$SECRET" -d grant_type=client_credentials "$S/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-    short="$short $t"
-done
-[ "$(echo $short | wc -w)" = 5 ] && ok "5 tokens of 2 seconds issued" || not_ok "5 tokens of 2 seconds issued"
+# Access tokens of client_credentials leave no row (only a revocation does),
+# so the expired rows are written here: tokens of the 2-second provider's
+# own database and of the main one, a live token, an old throttle counter.
+DBS="$WORK/db/idp-short.db"
 now=$(date +%s)
+rows() { # DBFILE SQL: one count
+    sqlite3 "$1" "PRAGMA busy_timeout = 5000; $2" | tail -n 1
+}
+expired_rows() { # DBFILE ISSUER N
+    i=0 sql=""
+    while [ $i -lt "$3" ]; do
+        sql="$sql INSERT INTO oidp_token (token_hash, issuer, kind, client_id, scope, issued_at, expires_at)
+VALUES ('ops-expired-$i', '$2', 'access', 'app', 'openid', $((now - 10)), $((now - 8)));"
+        i=$((i + 1))
+    done
+    sqlite3 "$1" "PRAGMA busy_timeout = 5000; $sql" >/dev/null 2>"$WORK/sqlite.err" || sed 's/^/# /' "$WORK/sqlite.err"
+}
+expired_rows "$DBS" "$S" 5
+expired_rows "$DB" "$A" 3
 sqlite3 "$DB" "PRAGMA busy_timeout = 5000;
+INSERT INTO oidp_token (token_hash, issuer, kind, client_id, scope, issued_at, expires_at)
+VALUES ('ops-live', '$A', 'access', 'app', 'openid', $now, $((now + 3600)));
 INSERT INTO oidp_throttle (tkey, failures, last_at) VALUES ('ops-test-key', 3, $((now - 90000)));" \
-    >/dev/null 2>"$WORK/sqlite.err" || { sed 's/^/# /' "$WORK/sqlite.err"; not_ok "an old throttle counter written"; }
-before_main=$(sqlite3 "$DB" "PRAGMA busy_timeout = 5000; SELECT count(*) FROM oidp_token WHERE issuer = '$A';" | tail -n 1)
-before_short=$(sqlite3 "$DB" "PRAGMA busy_timeout = 5000; SELECT count(*) FROM oidp_token WHERE issuer = '$S';" | tail -n 1)
-[ "$before_short" -ge 5 ] && ok "the 2-second tokens are stored ($before_short rows)" || not_ok "2-second tokens stored ($before_short)"
+    >/dev/null 2>"$WORK/sqlite.err" || { sed 's/^/# /' "$WORK/sqlite.err"; not_ok "a live token and an old throttle counter written"; }
+before_short=$(rows "$DBS" "SELECT count(*) FROM oidp_token WHERE token_hash LIKE 'ops-expired-%'")
+before_main=$(rows "$DB" "SELECT count(*) FROM oidp_token WHERE token_hash LIKE 'ops-expired-%'")
+[ "$before_short" = 5 ] && [ "$before_main" = 3 ] && ok "expired tokens stored in both databases (5 and 3 rows)" ||
+    not_ok "expired tokens stored ($before_short, $before_main)"
 i=0
 while [ $i -lt 40 ]; do
-    left=$(sqlite3 "$DB" "PRAGMA busy_timeout = 5000; SELECT count(*) FROM oidp_token WHERE issuer = '$S';" | tail -n 1)
-    thr=$(sqlite3 "$DB" "PRAGMA busy_timeout = 5000; SELECT count(*) FROM oidp_throttle WHERE tkey = 'ops-test-key';" | tail -n 1)
-    [ "$left" = 0 ] && [ "$thr" = 0 ] && break
+    left=$(rows "$DBS" "SELECT count(*) FROM oidp_token WHERE token_hash LIKE 'ops-expired-%'")
+    leftm=$(rows "$DB" "SELECT count(*) FROM oidp_token WHERE token_hash LIKE 'ops-expired-%'")
+    thr=$(rows "$DB" "SELECT count(*) FROM oidp_throttle WHERE tkey = 'ops-test-key'")
+    [ "$left" = 0 ] && [ "$leftm" = 0 ] && [ "$thr" = 0 ] && break
     sleep 0.5
     i=$((i + 1))
 done
-if [ "$left" = 0 ] && [ "$thr" = 0 ]; then
-    ok "the expired tokens and the old throttle counter were purged by httpd itself (within $((i / 2)) s)"
+if [ "$left" = 0 ] && [ "$leftm" = 0 ] && [ "$thr" = 0 ]; then
+    ok "the expired tokens of both databases and the old throttle counter were purged by httpd itself (within $((i / 2)) s)"
 else
-    not_ok "expired rows purged by the watchdog ($left tokens, $thr counters left)"
+    not_ok "expired rows purged by the watchdog ($left + $leftm tokens, $thr counters left)"
 fi
-after_main=$(sqlite3 "$DB" "PRAGMA busy_timeout = 5000; SELECT count(*) FROM oidp_token WHERE issuer = '$A';" | tail -n 1)
-[ "$after_main" = "$before_main" ] && ok "the main server's live tokens were kept ($after_main)" || not_ok "live tokens kept ($before_main -> $after_main)"
+live=$(rows "$DB" "SELECT count(*) FROM oidp_token WHERE token_hash = 'ops-live'")
+[ "$live" = 1 ] && ok "the live token was kept" || not_ok "live token kept ($live)"
 if grep -q 'OIDP00623.*purged [1-9]' "$WORK/a/error.log"; then ok "the purge logged what it deleted"; else not_ok "the purge is logged"; fi
 purgers=$(grep 'OIDP00623' "$WORK/a/error.log" | sed -n 's/.*\[pid \([0-9]*\).*/\1/p' | sort -u | wc -l)
 [ "$purgers" = 1 ] && ok "one process purged (singleton watchdog)" || not_ok "one process purges (saw $purgers)"

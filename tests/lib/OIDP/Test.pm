@@ -35,7 +35,7 @@ our @EXPORT = qw(
     urlencode form_encode query_path user_add
     browser html_forms form_data form_submit page_kind authorize authz_response code_exchange code_flow
     authz_error_ok error_page_ok id_token_ok claim_types_ok is_json_number userinfo pkce_pair at_hash
-    random_state odd_state record_secret audit_events mirror
+    random_state odd_state record_secret audit_events mirror admin_on
 );
 
 my $JSON = JSON::PP->new->canonical(1);
@@ -471,9 +471,21 @@ sub pem_public_params {
 # command, with the secret and subject the main database got.
 my @MIRROR;
 
-sub mirror {
+sub vhost_db {
     my %dbs = map { split /=/, $_, 2 } grep { length } split /\n/, env_of('OIDP_TEST_DBS');
-    @MIRROR = map { $dbs{$_} // die "no database of the virtual host $_ in \$OIDP_TEST_DBS\n" } @_;
+    return map { $dbs{$_} // die "no database of the virtual host $_ in \$OIDP_TEST_DBS\n" } @_;
+}
+
+sub mirror {
+    @MIRROR = vhost_db(@_);
+}
+
+# admin_on(VHOST, ARGS...) -> (exit status, stdout, stderr): the admin tool
+# on that virtual host's database only (rows only httpd wrote there, such as
+# a provider's users)
+sub admin_on {
+    my ($vhost, @args) = @_;
+    return run_admin(vhost_db($vhost), '', @args);
 }
 
 # run_admin(DB, STDIN, ARGS...) -> (exit status, stdout, stderr)
