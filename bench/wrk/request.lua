@@ -4,7 +4,7 @@
 --   BENCH_BODY    the request body of a POST, sent as application/x-www-form-urlencoded
 --   BENCH_AUTHZ   a whole Authorization header value ("Basic <base64(id:secret)>"), or empty
 --   BENCH_HEADER  one more header, "Name: value" (the userinfo test's Bearer token), or empty
---   BENCH_DONE_LUA  bench/wrk/done.lua, the summary line every script ends with
+--   BENCH_DONE_LUA  bench/wrk/done.lua, the summary line every script ends with (default: beside this file)
 -- There is deliberately no response() hook: with one, wrk hands every response to Lua, and that
 -- CPU is taken from the server under test on a 2-core machine. wrk itself counts responses with
 -- status >= 400 (its "Non-2xx or 3xx responses" line, summary.errors.status); bench/run.sh also
@@ -28,4 +28,6 @@ if method == "POST" then
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 end
 
-dofile(os.getenv("BENCH_DONE_LUA"))
+-- done.lua beside this file unless BENCH_DONE_LUA names it (tests/faults load this script too)
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+dofile(os.getenv("BENCH_DONE_LUA") or (here .. "done.lua"))
