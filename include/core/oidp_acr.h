@@ -1,0 +1,32 @@
+/*
+ * Authentication context classes (the acr claim, OpenID Connect Core 2):
+ * the small table of values this provider reaches, each with a level, so
+ * that an acr_values or an essential acr request is met by a sign-in of at
+ * least the level of one of the values asked for. httpd-free.
+ */
+#ifndef OIDP_ACR_H
+#define OIDP_ACR_H
+
+#include <apr_pools.h>
+
+#define OIDP_ACR_PASSWORD "password" /* a password: the login form, Basic upstream */
+#define OIDP_ACR_UPSTREAM "upstream" /* another Apache module (SAML, ...) said who */
+#define OIDP_ACR_X509 "x509"         /* a client certificate mod_ssl verified */
+#define OIDP_ACR_KERBEROS "kerberos" /* Kerberos (SPNEGO, mod_auth_gssapi) */
+
+/* The values, NULL-terminated, for discovery's acr_values_supported. */
+extern const char *const oidp_acr_supported[];
+
+/* The level of acr (1 or more), 0 for NULL or a value not in the table. */
+int oidp_acr_level(const char *acr);
+
+/* What a request asks for: the lowest level among the known values of
+ * acr_values (space-separated, may be NULL) and of the claims request's
+ * id_token acr (value or values; claims is the parameter's JSON, NULL
+ * for none, already checked by oidp_claims_request_parse). *level 0: nothing known asked for. *essential: the
+ * claims request marks acr essential; *essential_unknown: it does and
+ * none of its values is known (it cannot be met). */
+void oidp_acr_request(apr_pool_t *p, const char *acr_values, const char *claims, int *level,
+                      int *essential, int *essential_unknown);
+
+#endif /* OIDP_ACR_H */
