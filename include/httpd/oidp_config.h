@@ -88,7 +88,11 @@ typedef struct oidp_claim_map_t {
 } oidp_claim_map_t;
 
 /* OIDCIdPUpstreamAuth */
-typedef enum { OIDP_UPSTREAM_OFF = 0, OIDP_UPSTREAM_ON, OIDP_UPSTREAM_OPTIONAL } oidp_upstream_e;
+typedef enum {
+    OIDP_UPSTREAM_OFF = 0,
+    OIDP_UPSTREAM_ON,
+    OIDP_UPSTREAM_OPTIONAL
+} oidp_upstream_e;
 
 typedef struct oidp_dir_cfg_t {
     apr_array_header_t *providers; /* OIDCIdPAuthnProvider: oidp_authn_src_t, NULL: unset */

@@ -302,8 +302,7 @@ static oidp_err_t upstream(oidp_authz_t *a)
     }
     if (!oidp_upstream_identity(&id, r)) {
         return a->upstream == OIDP_UPSTREAM_ON
-                   ? client_error(a, OIDP_ERR_LOGIN_REQUIRED,
-                                  "no verified upstream authentication")
+                   ? client_error(a, OIDP_ERR_LOGIN_REQUIRED, "no verified upstream authentication")
                    : OIDP_OK;
     }
     if (a->prompt_login || a->max_age == 0) {
@@ -331,8 +330,8 @@ static oidp_err_t upstream(oidp_authz_t *a)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   OIDP_LOGNO(00731) "user '%s' signed in by upstream authentication (%s)",
                   ap_escape_logitem(r->pool, id.name), id.source);
-    oidp_audit(r, "signin", "outcome", "success", "sub", u->id, "username", u->username,
-               "provider", id.source, NULL);
+    oidp_audit(r, "signin", "outcome", "success", "sub", u->id, "username", u->username, "provider",
+               id.source, NULL);
     a->fresh = 1;
     return OIDP_OK;
 }
@@ -365,8 +364,7 @@ static oidp_err_t login(oidp_authz_t *a)
 static oidp_err_t acr_check(oidp_authz_t *a)
 {
     if (a->acr_essential
-        && (a->acr_unknown
-            || (a->acr_level && oidp_acr_level(a->b->login->acr) < a->acr_level))) {
+        && (a->acr_unknown || (a->acr_level && oidp_acr_level(a->b->login->acr) < a->acr_level))) {
         return client_error(a, OIDP_ERR_ACCESS_DENIED,
                             "the essential acr requested was not reached");
     }
@@ -405,8 +403,8 @@ static oidp_err_t consent(oidp_authz_t *a)
 /* The steps, in order, until one fails or asks for a page. */
 static oidp_err_t run(oidp_authz_t *a)
 {
-    oidp_err_t (*const steps[])(oidp_authz_t *) = {answer_form, upstream, login, acr_check,
-                                                  consent, issue_code};
+    oidp_err_t (*const steps[])(oidp_authz_t *) = {answer_form, upstream, login,
+                                                   acr_check,   consent,  issue_code};
     const char *parse_desc = NULL;
     oidp_err_t e, parse_err;
     size_t i;
@@ -432,13 +430,12 @@ static oidp_err_t run(oidp_authz_t *a)
     if (e != OIDP_OK) {
         return page_error(a, e, "The sign-in service is not available right now.");
     }
-    a->upstream = oidp_cfg_upstream(
-        ap_get_module_config(a->r->per_dir_config, &oidc_idp_module));
+    a->upstream = oidp_cfg_upstream(ap_get_module_config(a->r->per_dir_config, &oidc_idp_module));
     oidp_acr_request(a->r->pool, oidp_param(a->params, "acr_values"),
                      /* the parameter as sent (checked above): the normalised
                       * request keeps only the scopes' claims */
-                     oidp_param(a->params, "claims"), &a->acr_level,
-                     &a->acr_essential, &a->acr_unknown);
+                     oidp_param(a->params, "claims"), &a->acr_level, &a->acr_essential,
+                     &a->acr_unknown);
     for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
         e = steps[i](a);
         if (e != OIDP_OK || a->show) {

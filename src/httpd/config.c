@@ -605,8 +605,7 @@ const char *oidp_cmd_upstream_auth(cmd_parms *cmd, void *dcfg, const char *arg)
         d->upstream = OIDP_UPSTREAM_OPTIONAL;
     }
     else {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not Off, On or Optional", cmd->cmd->name,
-                            arg);
+        return apr_psprintf(cmd->pool, "%s: '%s' is not Off, On or Optional", cmd->cmd->name, arg);
     }
     return NULL;
 }

@@ -70,8 +70,9 @@ int oidp_upstream_identity(oidp_upstream_t *id, request_rec *r)
     }
     verify = client_verify(r);
     if (verify && strcmp(verify, "SUCCESS") != 0 && strcmp(verify, "NONE") != 0) {
-        return untrusted(r, apr_pstrcat(r->pool, "the client certificate was not verified "
-                                                 "(SSL_CLIENT_VERIFY ",
+        return untrusted(r, apr_pstrcat(r->pool,
+                                        "the client certificate was not verified "
+                                        "(SSL_CLIENT_VERIFY ",
                                         verify, ")", NULL));
     }
     id->name = r->user;
