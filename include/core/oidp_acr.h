@@ -20,12 +20,14 @@ extern const char *const oidp_acr_supported[];
 /* The level of acr (1 or more), 0 for NULL or a value not in the table. */
 int oidp_acr_level(const char *acr);
 
-/* What a request asks for: the lowest level among the known values of
- * acr_values (space-separated, may be NULL) and of the claims request's
- * id_token acr (value or values; claims is the parameter's JSON, NULL
- * for none, already checked by oidp_claims_request_parse). *level 0: nothing known asked for. *essential: the
- * claims request marks acr essential; *essential_unknown: it does and
- * none of its values is known (it cannot be met). */
+/* What a request asks for. *level: the lowest level among the known
+ * values of acr_values (space-separated, may be NULL) and of the claims
+ * request's id_token acr (value or values; claims is the parameter's JSON,
+ * NULL for none, already checked by oidp_claims_request_parse); 0: nothing
+ * known asked for (a session below it signs in again). *essential: 0, or
+ * the level the claims request's essential acr needs (the lowest of its
+ * known values; 1 when it names none); *essential_unknown: it is essential
+ * and none of its values is known (it cannot be met). */
 void oidp_acr_request(apr_pool_t *p, const char *acr_values, const char *claims, int *level,
                       int *essential, int *essential_unknown);
 

@@ -45,7 +45,7 @@ typedef struct oidp_authz_t {
     const char *hint_sub; /* the sub of a valid id_token_hint */
     const char *login_hint;
     int acr_level;     /* the level acr_values or the claims request asks for, 0: none */
-    int acr_essential; /* the claims request marks acr essential */
+    int acr_essential; /* the level an essential acr needs (claims request), 0: none */
     int acr_unknown;   /* ... with values none of which this provider reaches */
     int upstream;      /* OIDCIdPUpstreamAuth here (oidp_upstream_e) */
     oidp_browser_t *b;

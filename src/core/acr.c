@@ -55,7 +55,7 @@ void oidp_acr_request(apr_pool_t *p, const char *acr_values, const char *claims,
                       int *essential, int *essential_unknown)
 {
     json_t *j = NULL, *acr;
-    int lowest = 0, known = 0;
+    int lowest = 0, known = 0, own = 0;
 
     *level = 0;
     *essential = 0;
@@ -74,17 +74,22 @@ void oidp_acr_request(apr_pool_t *p, const char *acr_values, const char *claims,
         json_t *vs = json_object_get(acr, "values"), *v = json_object_get(acr, "value");
         size_t i;
 
-        *essential = json_is_true(json_object_get(acr, "essential"));
+        int ess = json_is_true(json_object_get(acr, "essential"));
+
         if (json_is_string(v)) {
-            known |= lower(&lowest, json_string_value(v));
+            known |= lower(&own, json_string_value(v));
         }
         for (i = 0; json_is_array(vs) && i < json_array_size(vs); i++) {
             if (json_is_string(json_array_get(vs, i))) {
-                known |= lower(&lowest, json_string_value(json_array_get(vs, i)));
+                known |= lower(&own, json_string_value(json_array_get(vs, i)));
             }
         }
-        /* essential without a value asks for an acr, any: all of ours do */
-        *essential_unknown = *essential && !known && (json_is_string(v) || json_is_array(vs));
+        if (own) {
+            lowest = lowest == 0 || own < lowest ? own : lowest;
+        }
+        /* essential without a value asks for an acr, any: level 1 */
+        *essential = ess ? (own ? own : 1) : 0;
+        *essential_unknown = ess && !known && (json_is_string(v) || json_is_array(vs));
     }
     json_decref(j);
     *level = lowest;

@@ -363,8 +363,8 @@ static oidp_err_t login(oidp_authz_t *a)
  * says what was reached. */
 static oidp_err_t acr_check(oidp_authz_t *a)
 {
-    if (a->acr_essential
-        && (a->acr_unknown || (a->acr_level && oidp_acr_level(a->b->login->acr) < a->acr_level))) {
+    if (a->acr_unknown
+        || (a->acr_essential && oidp_acr_level(a->b->login->acr) < a->acr_essential)) {
         return client_error(a, OIDP_ERR_ACCESS_DENIED,
                             "the essential acr requested was not reached");
     }
