@@ -9,7 +9,8 @@
  *   AuthType Negotiate/GSSAPI amr wia  acr kerberos  (RFC 8176 "wia":
  *                             Windows integrated authentication, which is
  *                             Kerberos through SPNEGO)
- *   no AuthType, mod_ssl's SSL_CLIENT_VERIFY is SUCCESS (SSLUserName)
+ *   AuthType ClientCert (as mod_ssl's SSLUserName sets it) or none, and
+ *   mod_ssl's SSL_CLIENT_VERIFY is SUCCESS
  *                             amr swk  acr x509  (proof of a key: "swk",
  *                             as nothing says the key is in hardware; "hwk"
  *                             would claim more than is known)
@@ -76,7 +77,8 @@ int oidp_upstream_identity(oidp_upstream_t *id, request_rec *r)
                                         verify, ")", NULL));
     }
     id->name = r->user;
-    if (!type || !*type) {
+    if (!type || !*type || strcasecmp(type, "ClientCert") == 0) {
+        /* mod_ssl's SSLUserName sets AuthType "ClientCert" (httpd 2.4.71) */
         if (!verify || strcmp(verify, "SUCCESS") != 0) {
             return untrusted(r, "no AuthType and no verified client certificate say who "
                                 "checked it");
