@@ -220,6 +220,10 @@ static const command_rec oidp_cmds[] = {
     AP_INIT_TAKE2("OIDCIdPClaim", oidp_cmd_claim, NULL, RSRC_CONF | ACCESS_CONF,
                   "A claim of users signed in by an authn provider and its ap_expr string "
                   "(e.g. email %{reqenv:AUTHENTICATE_MAIL}); default none"),
+    AP_INIT_TAKE1("OIDCIdPUpstreamAuth", oidp_cmd_upstream_auth, NULL, RSRC_CONF | ACCESS_CONF,
+                  "Off, On (only users another Apache module authenticated sign in) or "
+                  "Optional (they sign in without a page, others get the login form); "
+                  "default Off"),
     {NULL},
 };
 

@@ -221,6 +221,9 @@ refused('preferred_username (the name signed in with)', "$modules$dbd$ours$good"
 refused('a claim mapped twice', "$modules$dbd$ours$good"
     . "<Location /authorize>\nOIDCIdPClaim email a\nOIDCIdPClaim email b\n</Location>\n",
     qr/OIDCIdPClaim: claim 'email' mapped twice/);
+refused('OIDCIdPUpstreamAuth neither Off, On nor Optional', "$modules$dbd$ours$good"
+    . "<Location /authorize>\nOIDCIdPUpstreamAuth Required\n</Location>\n",
+    qr/OIDCIdPUpstreamAuth: 'Required' is not Off, On or Optional/);
 
 # ---------------------------------------------------------- accepted
 accepted('minimal: issuer and an RSA key', "$modules$dbd$ours$good");

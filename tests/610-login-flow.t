@@ -276,7 +276,7 @@ is($idc->{sub}, $sub, 'ID token: sub is the user');
 is($idc->{exp} - $idc->{iat}, 600, 'ID token: exp is iat + the ID token lifetime');
 ok($idc->{auth_time} >= $t0 && $idc->{auth_time} <= $t1, 'ID token: auth_time is the time of the login');
 is_deeply($idc->{amr}, ['pwd'], 'ID token: amr ["pwd"], a password sign-in (RFC 8176)');
-ok(!exists $idc->{acr}, 'ID token: no acr where none was reached');
+is($idc->{acr}, 'password', 'ID token: acr "password", a password sign-in (src/core/acr.c)');
 ok(!exists $idc->{$_}, "ID token: no $_ (it goes to userinfo)") for qw(name email email_verified preferred_username);
 {
     # the access token: an RFC 9068 JWT of the user, signed with the same keys

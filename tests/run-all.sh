@@ -11,7 +11,7 @@
 #   7. source checks                 sh tests/check_sources.sh, and its self-test
 #                                    (each check fails on a planted violation)
 #   8. schema migrations             sh tests/migrate.sh (SQLite, PostgreSQL, make run)
-#   9. end-to-end relying parties    tests/e2e/{mod_auth_openidc,multinode,binding,clients,dovecot,ops,authn}.sh
+#   9. end-to-end relying parties    tests/e2e/{mod_auth_openidc,multinode,binding,clients,dovecot,ops,authn,upstream}.sh
 #  10. faults                        tests/faults/{pg-outage,sqlite-graceful,sqlite-locked}.sh
 #  11. Debian package                tests/package.sh (make deb, lintian, install,
 #                                    upgrade with a migration, remove, purge)
@@ -155,7 +155,7 @@ step migrations sh tests/migrate.sh
 e2e_rows migrations
 
 # ---- 9. end-to-end: each script prints "E2E <client...>: P passed, F failed"
-for e2e in mod_auth_openidc multinode binding clients dovecot ops authn; do
+for e2e in mod_auth_openidc multinode binding clients dovecot ops authn upstream; do
     step "e2e-$e2e" sh "tests/e2e/$e2e.sh"
     e2e_rows "e2e-$e2e"
 done

@@ -47,6 +47,7 @@ void oidp_claims_user(json_t *j, const oidp_user_t *u, const apr_array_header_t 
 #define OIDP_AMR_MFA "mfa" /* more than one factor */
 #define OIDP_AMR_HWK "hwk" /* proof of possession of a hardware-secured key */
 #define OIDP_AMR_SWK "swk" /* proof of possession of a software-secured key */
+#define OIDP_AMR_WIA "wia" /* Windows integrated authentication (Kerberos, SPNEGO) */
 
 /* The set amr (space-separated, may be NULL) with value added, once. */
 const char *oidp_claims_amr_add(apr_pool_t *p, const char *amr, const char *value);

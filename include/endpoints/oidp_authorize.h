@@ -44,6 +44,10 @@ typedef struct oidp_authz_t {
     apr_int64_t max_age;  /* -1: not sent */
     const char *hint_sub; /* the sub of a valid id_token_hint */
     const char *login_hint;
+    int acr_level;     /* the level acr_values or the claims request asks for, 0: none */
+    int acr_essential; /* the level an essential acr needs (claims request), 0: none */
+    int acr_unknown;   /* ... with values none of which this provider reaches */
+    int upstream;      /* OIDCIdPUpstreamAuth here (oidp_upstream_e) */
     oidp_browser_t *b;
     /* what the steps decided, for the edge (src/endpoints/authorize.c) */
     int fresh;      /* the user has just signed in */

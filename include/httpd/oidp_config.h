@@ -87,9 +87,17 @@ typedef struct oidp_claim_map_t {
     const ap_expr_info_t *expr; /* a string expression, evaluated after the provider said yes */
 } oidp_claim_map_t;
 
+/* OIDCIdPUpstreamAuth */
+typedef enum {
+    OIDP_UPSTREAM_OFF = 0,
+    OIDP_UPSTREAM_ON,
+    OIDP_UPSTREAM_OPTIONAL
+} oidp_upstream_e;
+
 typedef struct oidp_dir_cfg_t {
     apr_array_header_t *providers; /* OIDCIdPAuthnProvider: oidp_authn_src_t, NULL: unset */
     apr_array_header_t *claims;    /* OIDCIdPClaim: oidp_claim_map_t, NULL: unset */
+    int upstream;                  /* OIDCIdPUpstreamAuth: oidp_upstream_e, OIDP_UNSET */
 } oidp_dir_cfg_t;
 
 /* The name of this module's own user table in OIDCIdPAuthnProvider (its
@@ -100,6 +108,9 @@ void *oidp_cfg_dir_create(apr_pool_t *p, char *dir);
 void *oidp_cfg_dir_merge(apr_pool_t *p, void *base, void *add);
 const char *oidp_cmd_authn_provider(cmd_parms *cmd, void *dcfg, const char *arg);
 const char *oidp_cmd_claim(cmd_parms *cmd, void *dcfg, const char *claim, const char *expr);
+const char *oidp_cmd_upstream_auth(cmd_parms *cmd, void *dcfg, const char *arg);
+/* OIDCIdPUpstreamAuth of this directory (oidp_upstream_e), Off when unset. */
+int oidp_cfg_upstream(const oidp_dir_cfg_t *d);
 
 void *oidp_cfg_server_create(apr_pool_t *p, server_rec *s);
 void *oidp_cfg_server_merge(apr_pool_t *p, void *base, void *add);

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "oidp_json.h"
+#include "oidp_acr.h"
 #include "oidp_metadata.h"
 
 static json_t *strings(const char *const *v)
@@ -30,7 +31,7 @@ static const char *const token_auth_methods[] = {"client_secret_basic", "client_
                                                  "none", NULL};
 /* clang-format off */
 static const char *const claims[] = {
-    "iss",   "sub",          "aud",         "exp",     "iat",           "auth_time", "amr",
+    "iss",   "sub",          "aud",         "exp",     "iat",           "auth_time", "amr", "acr",
     "nonce", "azp",          "at_hash",     "sid",     "name",          "given_name",
     "family_name", "preferred_username", "picture", "locale",  "updated_at",    "email",
     "email_verified", "phone_number", "phone_number_verified", "address", "groups", NULL};
@@ -82,6 +83,7 @@ const char *oidp_metadata_json(apr_pool_t *p, const oidp_metadata_t *m)
                         m->plain_pkce ? strings((const char *const[]){"S256", "plain", NULL})
                                       : strings((const char *const[]){"S256", NULL}));
     json_object_set_new(d, "claims_supported", strings(claims));
+    json_object_set_new(d, "acr_values_supported", strings(oidp_acr_supported));
     json_object_set_new(d, "claims_parameter_supported", json_true());
     json_object_set_new(d, "request_parameter_supported", json_false());
     json_object_set_new(d, "request_uri_parameter_supported", json_false());

@@ -23,6 +23,7 @@
 #include <http_protocol.h>
 
 #include "oidc_idp.h"
+#include "oidp_acr.h"
 #include "oidp_audit.h"
 #include "oidp_authn.h"
 #include "oidp_authorize.h"
@@ -188,6 +189,9 @@ static int need_login(const oidp_authz_t *a)
                    * shown for this very request and login after these
                    * checks passed (its one-time token says so) */
     }
+    if (a->acr_level && oidp_acr_level(s->acr) < a->acr_level) {
+        return 1; /* acr_values or the claims request ask for more */
+    }
     if (a->prompt_login || a->max_age == 0) {
         return 1; /* max_age=0: an active re-authentication, like prompt=login */
     }
@@ -243,8 +247,8 @@ static oidp_err_t answer_form(oidp_authz_t *a)
         }
         return OIDP_OK;
     }
-    if (strcmp(action, "login") != 0) {
-        return OIDP_OK;
+    if (strcmp(action, "login") != 0 || a->upstream == OIDP_UPSTREAM_ON) {
+        return OIDP_OK; /* OIDCIdPUpstreamAuth On: no password is taken here */
     }
     e = oidp_throttle_check(&th, r, a->db, OIDP_THROTTLE_LOGIN, oidp_param(a->params, "username"),
                             &wait);
@@ -269,11 +273,65 @@ static oidp_err_t answer_form(oidp_authz_t *a)
                           "Please try again later.");
     }
     if (e == OIDP_OK) {
-        e = oidp_session_login(r, a->c, a->db, a->b, u, OIDP_AMR_PWD, NULL, &desc);
+        e = oidp_session_login(r, a->c, a->db, a->b, u, OIDP_AMR_PWD, OIDP_ACR_PASSWORD, &desc);
     }
     if (e != OIDP_OK) {
         return page_error(a, e, "The sign-in service is temporarily unavailable.");
     }
+    a->fresh = 1;
+    return OIDP_OK;
+}
+
+/* OIDCIdPUpstreamAuth: the user another Apache module authenticated in
+ * this request (src/httpd/upstream.c) signs in without a page. On: nobody
+ * else does, and prompt=login (max_age=0) is login_required, as this
+ * module cannot make that module authenticate again; Optional: no trusted
+ * upstream identity, or prompt=login, leaves it to the login form. A
+ * session of the same user that meets the request is kept. */
+static oidp_err_t upstream(oidp_authz_t *a)
+{
+    request_rec *r = a->r;
+    const oidp_session_t *s = a->b->login;
+    const oidp_user_t *u = NULL;
+    const char *desc = NULL;
+    oidp_upstream_t id;
+    oidp_err_t e;
+
+    if (a->upstream == OIDP_UPSTREAM_OFF || a->fresh || a->consenting) {
+        return OIDP_OK;
+    }
+    if (!oidp_upstream_identity(&id, r)) {
+        return a->upstream == OIDP_UPSTREAM_ON
+                   ? client_error(a, OIDP_ERR_LOGIN_REQUIRED, "no verified upstream authentication")
+                   : OIDP_OK;
+    }
+    if (a->prompt_login || a->max_age == 0) {
+        return a->upstream == OIDP_UPSTREAM_ON
+                   ? client_error(a, OIDP_ERR_LOGIN_REQUIRED,
+                                  "a new sign-in cannot be forced on the upstream "
+                                  "authentication")
+                   : OIDP_OK;
+    }
+    if (s && s->user && s->user->source && strcmp(s->user->source, id.source) == 0
+        && strcmp(s->user->username, id.name) == 0 && !need_login(a)) {
+        return OIDP_OK;
+    }
+    e = oidp_authn_external(&u, r, a->db, id.source, id.name);
+    if (e == OIDP_ERR_TEMPORARILY_UNAVAILABLE) {
+        return page_error(a, e, "The sign-in service is temporarily unavailable.");
+    }
+    if (e != OIDP_OK) {
+        return client_error(a, OIDP_ERR_ACCESS_DENIED, "the account is disabled");
+    }
+    e = oidp_session_login(r, a->c, a->db, a->b, u, id.amr, id.acr, &desc);
+    if (e != OIDP_OK) {
+        return page_error(a, e, "The sign-in service is temporarily unavailable.");
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  OIDP_LOGNO(00731) "user '%s' signed in by upstream authentication (%s)",
+                  ap_escape_logitem(r->pool, id.name), id.source);
+    oidp_audit(r, "signin", "outcome", "success", "sub", u->id, "username", u->username, "provider",
+               id.source, NULL);
     a->fresh = 1;
     return OIDP_OK;
 }
@@ -293,7 +351,24 @@ static oidp_err_t login(oidp_authz_t *a)
     if (a->prompt_none) {
         return client_error(a, OIDP_ERR_LOGIN_REQUIRED, "the user is not signed in");
     }
+    if (a->upstream == OIDP_UPSTREAM_ON) {
+        return client_error(a, OIDP_ERR_LOGIN_REQUIRED,
+                            "only the upstream authentication signs in here");
+    }
     return show_login(a, NULL, NULL);
+}
+
+/* An essential acr (the claims request, OIDC Core 5.5.1.1) the sign-in
+ * did not reach fails the request; acr_values are voluntary: the ID token
+ * says what was reached. */
+static oidp_err_t acr_check(oidp_authz_t *a)
+{
+    if (a->acr_unknown
+        || (a->acr_essential && oidp_acr_level(a->b->login->acr) < a->acr_essential)) {
+        return client_error(a, OIDP_ERR_ACCESS_DENIED,
+                            "the essential acr requested was not reached");
+    }
+    return OIDP_OK;
 }
 
 /* Consent (remembered per user and client; first-party clients skip it). */
@@ -328,7 +403,8 @@ static oidp_err_t consent(oidp_authz_t *a)
 /* The steps, in order, until one fails or asks for a page. */
 static oidp_err_t run(oidp_authz_t *a)
 {
-    oidp_err_t (*const steps[])(oidp_authz_t *) = {answer_form, login, consent, issue_code};
+    oidp_err_t (*const steps[])(oidp_authz_t *) = {answer_form, upstream, login,
+                                                   acr_check,   consent,  issue_code};
     const char *parse_desc = NULL;
     oidp_err_t e, parse_err;
     size_t i;
@@ -354,6 +430,12 @@ static oidp_err_t run(oidp_authz_t *a)
     if (e != OIDP_OK) {
         return page_error(a, e, "The sign-in service is not available right now.");
     }
+    a->upstream = oidp_cfg_upstream(ap_get_module_config(a->r->per_dir_config, &oidc_idp_module));
+    oidp_acr_request(a->r->pool, oidp_param(a->params, "acr_values"),
+                     /* the parameter as sent (checked above): the normalised
+                      * request keeps only the scopes' claims */
+                     oidp_param(a->params, "claims"), &a->acr_level, &a->acr_essential,
+                     &a->acr_unknown);
     for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
         e = steps[i](a);
         if (e != OIDP_OK || a->show) {

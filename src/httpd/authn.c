@@ -206,6 +206,22 @@ static verdict_e provider_check(const oidp_user_t **user, request_rec *r, oidp_d
     }
 }
 
+oidp_err_t oidp_authn_external(const oidp_user_t **user, request_rec *r, oidp_db_t *db,
+                               const char *source, const char *name)
+{
+    const oidp_dir_cfg_t *d = ap_get_module_config(r->per_dir_config, &oidc_idp_module);
+
+    *user = NULL;
+    switch (provider_user(user, r, db, d, source, name)) {
+    case A_GRANTED:
+        return OIDP_OK;
+    case A_ERROR:
+        return OIDP_ERR_TEMPORARILY_UNAVAILABLE;
+    default:
+        return OIDP_ERR_ACCESS_DENIED;
+    }
+}
+
 oidp_err_t oidp_authn_password(const oidp_user_t **user, request_rec *r, oidp_db_t *db,
                                const char *username, const char *password)
 {

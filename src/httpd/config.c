@@ -505,8 +505,11 @@ const char *oidp_cmd_purge_interval(cmd_parms *cmd, void *dcfg, const char *arg)
 
 void *oidp_cfg_dir_create(apr_pool_t *p, char *dir)
 {
+    oidp_dir_cfg_t *d = apr_pcalloc(p, sizeof(*d));
+
     (void)dir;
-    return apr_pcalloc(p, sizeof(oidp_dir_cfg_t));
+    d->upstream = OIDP_UNSET;
+    return d;
 }
 
 void *oidp_cfg_dir_merge(apr_pool_t *p, void *basev, void *addv)
@@ -518,6 +521,7 @@ void *oidp_cfg_dir_merge(apr_pool_t *p, void *basev, void *addv)
     /* as AuthBasicProvider: a list set here replaces the inherited one */
     c->providers = MERGE_PTR(providers);
     c->claims = MERGE_PTR(claims);
+    c->upstream = add->upstream != OIDP_UNSET ? add->upstream : base->upstream;
     return c;
 }
 
@@ -585,6 +589,30 @@ const char *oidp_cmd_claim(cmd_parms *cmd, void *dcfg, const char *claim, const 
     m->claim = claim;
     m->expr = e;
     return NULL;
+}
+
+const char *oidp_cmd_upstream_auth(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    oidp_dir_cfg_t *d = dcfg;
+
+    if (strcasecmp(arg, "Off") == 0) {
+        d->upstream = OIDP_UPSTREAM_OFF;
+    }
+    else if (strcasecmp(arg, "On") == 0) {
+        d->upstream = OIDP_UPSTREAM_ON;
+    }
+    else if (strcasecmp(arg, "Optional") == 0) {
+        d->upstream = OIDP_UPSTREAM_OPTIONAL;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not Off, On or Optional", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+int oidp_cfg_upstream(const oidp_dir_cfg_t *d)
+{
+    return d && d->upstream != OIDP_UNSET ? d->upstream : OIDP_UPSTREAM_OFF;
 }
 
 /* ------------------------------------------------------------------ */

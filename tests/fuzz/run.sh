@@ -44,7 +44,7 @@ if [ ! -f "$rt" ]; then
 fi
 
 # the code under test: the pure parsers and what they call
-SRCS="src/core/form.c src/core/utf8.c src/core/util.c src/core/b64url.c src/core/json.c src/core/scope.c src/core/jose.c src/core/claims.c src/core/redirect.c src/core/pkce.c"
+SRCS="src/core/acr.c src/core/form.c src/core/utf8.c src/core/util.c src/core/b64url.c src/core/json.c src/core/scope.c src/core/jose.c src/core/claims.c src/core/redirect.c src/core/pkce.c"
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
     -fno-omit-frame-pointer -Wall -Wextra -Werror -Wno-unused-parameter -std=gnu11
     -Iinclude/core -Itests/fuzz $(apr-1-config --includes --cppflags) $(apu-1-config --includes)
