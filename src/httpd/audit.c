@@ -143,10 +143,12 @@ void oidp_audit(request_rec *r, const char *event, ...)
     apr_size_t len;
     apr_status_t rv;
     const char *outcome = NULL, *grant_type = NULL;
+    /* the name/value pairs, read once: for the counters and for the line
+     * (a NULL value is no field; at most FIELDS_MAX fields) */
+    const char *kv[2 * FIELDS_MAX];
     va_list ap;
-    int n = 0;
+    int n = 0, i;
 
-    /* every event is counted for server-status, audit log or not */
     va_start(ap, event);
     for (;;) {
         const char *k = va_arg(ap, const char *);
@@ -161,8 +163,14 @@ void oidp_audit(request_rec *r, const char *event, ...)
         else if (strcmp(k, "grant_type") == 0) {
             grant_type = v;
         }
+        if (v && n < FIELDS_MAX) {
+            kv[2 * n] = k;
+            kv[2 * n + 1] = v;
+            n++;
+        }
     }
     va_end(ap);
+    /* every event is counted for server-status, audit log or not */
     oidp_status_event(event, outcome, grant_type);
     if (!c || !c->audit_fd) {
         return;
@@ -176,19 +184,9 @@ void oidp_audit(request_rec *r, const char *event, ...)
     json_object_set_new(j, "issuer", field(r->pool, c->issuer ? c->issuer : ""));
     json_object_set_new(j, "ip", field(r->pool, r->useragent_ip ? r->useragent_ip : "-"));
     json_object_set_new(j, "request_id", field(r->pool, request_id(r)));
-    va_start(ap, event);
-    for (;;) {
-        const char *k = va_arg(ap, const char *);
-        const char *v;
-        if (!k) {
-            break;
-        }
-        v = va_arg(ap, const char *);
-        if (v && n++ < FIELDS_MAX) {
-            json_object_set_new(j, k, field(r->pool, v));
-        }
+    for (i = 0; i < n; i++) {
+        json_object_set_new(j, kv[2 * i], field(r->pool, kv[2 * i + 1]));
     }
-    va_end(ap);
     raw = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(j);
     if (!raw) {
